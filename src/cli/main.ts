@@ -1,0 +1,68 @@
+// The `malgram` command line. Every file in ./commands registers one command (or one command
+// group) on the program: adding a command is adding a file, nothing else.
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { ExitCode, InputError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
+
+/** What a command module exports. */
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+
+async function loadCommands(program: Command): Promise<void> {
+  const files = readdirSync(commandsDir)
+    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !f.endsWith('.map'))
+    .sort();
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(join(commandsDir, file)).href)) as Partial<CommandModule>;
+    if (typeof mod.register === 'function') mod.register(program);
+  }
+}
+
+/** Builds the program with every command registered (exported for tests). */
+export async function buildProgram(): Promise<Command> {
+  const program = new Command('malgram')
+    .description(
+      'Detect malware by its behaviour: API-call n-grams, online classifiers, rules, live detection',
+    )
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  await loadCommands(program);
+  for (const cmd of program.commands) {
+    cmd.exitOverride();
+    for (const sub of cmd.commands) sub.exitOverride();
+  }
+  return program;
+}
+
+/** Runs the CLI and returns the exit status (0 ok, 1 usage/input error, 2 internal error). */
+export async function main(argv: string[]): Promise<number> {
+  let program: Command;
+  try {
+    program = await buildProgram();
+  } catch (err) {
+    process.stderr.write(`malgram: internal error while loading commands: ${(err as Error).stack ?? err}\n`);
+    return ExitCode.internal;
+  }
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.input;
+    }
+    if (err instanceof InputError) {
+      process.stderr.write(`malgram: ${err.message}\n`);
+      return ExitCode.input;
+    }
+    process.stderr.write(`malgram: internal error: ${(err as Error).stack ?? err}\n`);
+    return ExitCode.internal;
+  }
+}
