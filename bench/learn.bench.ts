@@ -1,0 +1,190 @@
+// Learning throughput (issue 3): 500 generated samples × 20,000 calls from a ~300-name API
+// vocabulary (a Markov chain per class: each API has a few likely successors, plus random jumps),
+// API names interned (shared strings). Prints, in API calls per second on one core:
+//   - 3-gram AROW training and classification, n-gram extraction included, traces in memory;
+//   - the model's memory per feature;
+//   - scikit-learn (HashingVectorizer 3-grams + PassiveAggressiveClassifier, /usr/bin/python3)
+//     on the same data, and our figures as ratios to it;
+//   - end to end from a JSONL file (read + parse + train).
+// Figures are for comparison within one run (the machine is shared); targets: ≥ 10 M calls/s
+// training, ≥ 20 M calls/s classification, ≥ 5× scikit-learn.
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Trace } from '../src/core/trace.js';
+import { openSamples } from '../src/ingest/source.js';
+import { configFromFlags, createModel } from '../src/learn/model.js';
+import { seededRandom } from '../src/learn/training.js';
+
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 500);
+const CALLS = Number(process.env.BENCH_CALLS ?? 20_000);
+const VOCAB = 300;
+const rnd = seededRandom(42);
+
+const PREFIXES = [
+  'Nt',
+  'Ldr',
+  'Reg',
+  'Create',
+  'Get',
+  'Set',
+  'Find',
+  'Open',
+  'Read',
+  'Write',
+  'Virtual',
+  'Crypt',
+];
+const STEMS = [
+  'File',
+  'Key',
+  'Process',
+  'Thread',
+  'Section',
+  'Memory',
+  'Value',
+  'Dll',
+  'Window',
+  'Object',
+  'Token',
+  'Mutex',
+  'Event',
+  'Service',
+  'Socket',
+];
+const SUFFIXES = ['', 'Ex', 'W', 'A', 'ExW'];
+const vocab: string[] = [];
+for (let i = 0; vocab.length < VOCAB; i++) {
+  const name = `${PREFIXES[i % PREFIXES.length]}${STEMS[Math.floor(i / PREFIXES.length) % STEMS.length]}${SUFFIXES[Math.floor(i / (PREFIXES.length * STEMS.length)) % SUFFIXES.length]}`;
+  if (!vocab.includes(name)) vocab.push(name);
+}
+
+/** Per class: for each API, 6 successors with Zipf-like weights; 1% random jumps. */
+function chain(classSeed: number): Int32Array[] {
+  const r = seededRandom(classSeed);
+  return vocab.map(() => Int32Array.from({ length: 6 }, () => Math.floor(r() * VOCAB)));
+}
+const chains = [chain(1), chain(2)];
+const ZIPF = [0.4, 0.25, 0.15, 0.1, 0.06, 0.04];
+
+function generate(i: number): Trace {
+  const cls = i % 2;
+  const succ = chains[cls];
+  const calls = new Array(CALLS);
+  let cur = Math.floor(rnd() * VOCAB);
+  for (let k = 0; k < CALLS; k++) {
+    calls[k] = { api: vocab[cur] };
+    const u = rnd();
+    if (u < 0.01) cur = Math.floor(rnd() * VOCAB);
+    else {
+      // mostly the class's own chain, sometimes the other's (classes overlap)
+      const table = rnd() < 0.8 ? succ : chains[1 - cls];
+      let v = rnd();
+      let j = 0;
+      while (j < 5 && v > ZIPF[j]) v -= ZIPF[j++];
+      cur = table[cur][j];
+    }
+  }
+  return {
+    id: `s${i}`,
+    label: cls === 0 ? 'benign' : 'malware',
+    format: 'bench',
+    processes: [{ pid: 1, calls }],
+  };
+}
+
+function heap(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+const fmt = (x: number) => `${(x / 1e6).toFixed(2)} M calls/s`;
+
+const traces = Array.from({ length: SAMPLES }, (_, i) => generate(i));
+const totalCalls = SAMPLES * CALLS;
+process.stdout.write(
+  `data: ${SAMPLES} samples × ${CALLS} calls = ${totalCalls} calls, vocabulary ${VOCAB}\n`,
+);
+
+// ---- malgram, in memory ---------------------------------------------------------------
+const heapBefore = heap();
+const model = createModel(
+  configFromFlags({ method: 'AROW', ngram: 3, sampleWeight: 'log_tf', globalWeight: 'bin' }),
+);
+let t0 = performance.now();
+for (const t of traces) model.train(t, t.label!);
+const trainS = (performance.now() - t0) / 1000;
+const heapAfter = heap();
+t0 = performance.now();
+let correct = 0;
+for (const t of traces) if (model.classify(t).predicted === t.label) correct++;
+const classifyS = (performance.now() - t0) / 1000;
+// a second classification pass, JIT warm (the figure a long-running detector sees)
+t0 = performance.now();
+for (const t of traces) model.classify(t);
+const classifyWarmS = (performance.now() - t0) / 1000;
+model.featureWeights('(index the dictionary by name before measuring memory)');
+const features = model.numFeatures();
+const bytesPerFeature = (heapAfter - heapBefore) / features;
+process.stdout.write(
+  `malgram AROW 3-gram: train ${fmt(totalCalls / trainS)} (${trainS.toFixed(2)} s), classify ${fmt(totalCalls / classifyS)} (${classifyS.toFixed(2)} s; warm ${fmt(totalCalls / classifyWarmS)}), training accuracy ${(correct / SAMPLES).toFixed(3)}\n`,
+);
+process.stdout.write(
+  `model: ${features} features, ${bytesPerFeature.toFixed(0)} bytes per feature (heap + array buffers)\n`,
+);
+
+// ---- scikit-learn on the same data ----------------------------------------------------
+const dir = mkdtempSync(join(tmpdir(), 'malgram-bench-'));
+async function writeLines(path: string, line: (t: Trace) => string): Promise<void> {
+  const out = createWriteStream(path);
+  for (const t of traces) {
+    if (!out.write(`${line(t)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => out.end(() => r()));
+}
+try {
+  const tsv = join(dir, 'data.tsv');
+  await writeLines(tsv, (t) => `${t.label}\t${t.processes[0].calls.map((c) => c.api).join(' ')}`);
+  const script = fileURLToPath(new URL('./sklearn_baseline.py', import.meta.url));
+  const py = spawnSync('/usr/bin/python3', [script, tsv], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (py.status === 0) {
+    const sk = JSON.parse(py.stdout) as { train_s: number; classify_s: number };
+    const skTrain = totalCalls / sk.train_s;
+    const skClassify = totalCalls / sk.classify_s;
+    process.stdout.write(
+      `scikit-learn HashingVectorizer 3-gram + PassiveAggressive: train ${fmt(skTrain)}, classify ${fmt(skClassify)}\n`,
+    );
+    process.stdout.write(
+      `ratio malgram / scikit-learn: train ${(totalCalls / trainS / skTrain).toFixed(2)}×, classify ${(totalCalls / classifyS / skClassify).toFixed(2)}×\n`,
+    );
+  } else {
+    process.stdout.write(`scikit-learn baseline unavailable (${py.stderr.trim().split('\n').pop()})\n`);
+  }
+
+  // ---- end to end from JSONL --------------------------------------------------------
+  const e2eSamples = Math.min(SAMPLES, 100);
+  const jsonl = join(dir, 'data.jsonl');
+  const subset = traces.slice(0, e2eSamples);
+  const out = createWriteStream(jsonl);
+  for (const t of subset) {
+    const line = JSON.stringify({ id: t.id, label: t.label, calls: t.processes[0].calls.map((c) => c.api) });
+    if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => out.end(() => r()));
+  const e2e = createModel(configFromFlags({ method: 'AROW', ngram: 3 }));
+  t0 = performance.now();
+  let n = 0;
+  for await (const t of openSamples({ data: [jsonl], format: 'jsonl', detail: 'api' })) {
+    e2e.train(t, t.label!);
+    n++;
+  }
+  const e2eS = (performance.now() - t0) / 1000;
+  process.stdout.write(
+    `end to end from JSONL (${n} samples, read + parse + train): ${fmt((e2eSamples * CALLS) / e2eS)} (${e2eS.toFixed(2)} s)\n`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

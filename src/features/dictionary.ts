@@ -1,0 +1,107 @@
+// The model's feature dictionary: full feature name ↔ dense index (the weight table's row).
+// With a hashed feature space the name is the hash bucket (a decimal string, as Jubatus's
+// hash_max_size gives) and `display` keeps the first real name seen in that bucket, so dumps and
+// explanations can still show n-grams.
+export class FeatureDictionary {
+  /** Feature names; `undefined` for a feature appended lazily, named by `namer` on first use. */
+  private readonly names: Array<string | undefined> = [];
+  /** Builds the name of a lazily appended feature (the native n-gram path registers it). */
+  namer: ((index: number) => string) | undefined;
+  /** For hashed features: the first original name that landed in the bucket. */
+  readonly display: Array<string | undefined> = [];
+  /** Number of training documents that contained each feature (for pruning). */
+  frequency = new Uint32Array(1024);
+  /** name → index for names[0..indexed); caught up lazily (the hot path only appends). */
+  private readonly index = new Map<string, number>();
+  private indexed = 0;
+  /** True while every name came through `append` (so the native path may skip the lookup). */
+  onlyAppended = true;
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  private catchUp(): void {
+    for (let i = this.indexed; i < this.names.length; i++) this.index.set(this.name(i), i);
+    this.indexed = this.names.length;
+  }
+
+  /** The full name of feature i (built now if it was appended lazily). */
+  name(i: number): string {
+    let n = this.names[i];
+    if (n === undefined) {
+      n = this.namer!(i);
+      this.names[i] = n;
+    }
+    return n;
+  }
+
+  /** Every name, in index order. */
+  allNames(): string[] {
+    return Array.from({ length: this.names.length }, (_, i) => this.name(i));
+  }
+
+  get(name: string): number | undefined {
+    if (this.indexed < this.names.length) this.catchUp();
+    return this.index.get(name);
+  }
+
+  /** The index of `name`, created if new. */
+  add(name: string, displayName?: string): number {
+    const i = this.get(name);
+    if (i !== undefined) return i;
+    const created = this.append(name, displayName);
+    this.onlyAppended = false;
+    this.index.set(name, created);
+    this.indexed = this.names.length;
+    return created;
+  }
+
+  /**
+   * Appends a name the caller knows is not in the dictionary (the native n-gram path: one
+   * feature per distinct n-gram key); the by-name index catches up on the next lookup. With no
+   * name, `namer` builds it when first needed (training allocates no string per new n-gram).
+   */
+  append(name?: string, displayName?: string): number {
+    const i = this.names.length;
+    this.names.push(name);
+    this.display.push(displayName);
+    if (i >= this.frequency.length) {
+      const f = new Uint32Array(this.frequency.length * 2);
+      f.set(this.frequency);
+      this.frequency = f;
+    }
+    return i;
+  }
+
+  /** What to show for feature i: its real name when the dictionary kept one. */
+  shownName(i: number): string {
+    return this.display[i] ?? this.name(i);
+  }
+
+  /** Keeps the listed old indices (ascending), renumbered 0.. in that order. */
+  compact(keep: Int32Array): void {
+    const names = Array.from(keep, (i) => this.name(i));
+    const display = Array.from(keep, (i) => this.display[i]);
+    const freq = new Uint32Array(Math.max(1024, keep.length * 2));
+    for (let k = 0; k < keep.length; k++) freq[k] = this.frequency[keep[k]];
+    this.names.length = 0;
+    this.display.length = 0;
+    this.index.clear();
+    for (let k = 0; k < names.length; k++) {
+      this.names.push(names[k]);
+      this.display.push(display[k]);
+    }
+    this.indexed = 0;
+    this.frequency = freq;
+  }
+
+  clear(): void {
+    this.names.length = 0;
+    this.display.length = 0;
+    this.index.clear();
+    this.indexed = 0;
+    this.onlyAppended = true;
+    this.frequency.fill(0);
+  }
+}
