@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { malbehavdCsv, repoRoot, runCli } from '../helpers/cli.js';
+
+const fixtures = `${repoRoot}test/fixtures/evaluate/`;
+
+/** Wilson score interval written out independently of src/evaluate (Wilson 1927, JASA 22). */
+function wilson(k: number, n: number): [number, number] {
+  const z = 1.959963984540054;
+  const p = k / n;
+  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+const contractKeys = [
+  'method',
+  'ngram',
+  'n_train',
+  'n_test',
+  'labels',
+  'accuracy',
+  'macro_f1',
+  'positive',
+  'tpr',
+  'fpr',
+  'auc',
+  'per_label',
+  'timing',
+];
+
+test('eval on MalbehavD-V1 (arow, 3-grams, 50/50 split, seed 1) prints the contract with checked intervals', async () => {
+  const r = await runCli([
+    'eval',
+    '--data',
+    malbehavdCsv,
+    '--format',
+    'csv',
+    '--method',
+    'arow',
+    '--ngram',
+    '3',
+    '--split',
+    '0.5',
+    '--seed',
+    '1',
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  for (const k of contractKeys) assert.ok(k in out, `missing ${k}`);
+  assert.equal(out.method, 'arow');
+  assert.equal(out.ngram, 3);
+  assert.deepEqual(out.labels, ['0', '1']);
+  assert.equal(out.positive, '1');
+  assert.equal(out.n_train + out.n_test, 2570);
+  assert.ok(out.duplicates_grouped > 900, `${out.duplicates_grouped} duplicates grouped`);
+  assert.ok(out.accuracy >= 0.9, `accuracy ${out.accuracy}`);
+  for (const rate of [out.tpr, out.fpr]) {
+    assert.deepEqual(Object.keys(rate).sort(), ['hi', 'k', 'lo', 'n', 'value']);
+    const [lo, hi] = wilson(rate.k, rate.n);
+    assert.ok(Math.abs(rate.lo - lo) < 1e-12 && Math.abs(rate.hi - hi) < 1e-12, JSON.stringify(rate));
+    assert.equal(rate.value, rate.k / rate.n);
+  }
+  // TPR counts are the positive row of the confusion matrix, FPR the other row
+  const [[tn, fp], [fn, tp]] = out.confusion.matrix;
+  assert.deepEqual([out.tpr.k, out.tpr.n, out.fpr.k, out.fpr.n], [tp, tp + fn, fp, fp + tn]);
+  assert.equal(out.accuracy, (tp + tn) / out.n_test);
+  assert.equal(out.per_label['1'].support, tp + fn);
+  assert.ok(out.auc > 0.9 && out.auc <= 1);
+  for (const k of ['extract_s', 'train_s', 'classify_s', 'calls'])
+    assert.equal(typeof out.timing[k], 'number');
+  assert.ok(out.timing.calls > 2570);
+});
+
+test('a sweep over 4 methods and n = 1..6 prints one table row per setting', async () => {
+  const started = Date.now();
+  const r = await runCli([
+    'eval',
+    '--data',
+    malbehavdCsv,
+    '--format',
+    'csv',
+    '--method',
+    'arow,pa1,cw,perceptron',
+    '--ngram',
+    '1-6',
+    '--split',
+    '0.5',
+    '--seed',
+    '1',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = r.stdout.split('\n').filter((l) => /^(arow|pa1|cw|perceptron)\s+[1-6]\s/.test(l));
+  assert.equal(rows.length, 24);
+  // every row carries intervals and counts
+  for (const row of rows) assert.match(row, /%\s\[[\d.]+–[\d.]+\]\s\(\d+\/\d+\)/);
+  process.stderr.write(`sweep of 24 settings took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+});
+
+test('a sweep with --json is { runs: [...] } on one shared split', async () => {
+  const r = await runCli([
+    'eval',
+    '--data',
+    `${fixtures}timed.jsonl`,
+    '--format',
+    'jsonl',
+    '--method',
+    'arow,perceptron',
+    '--ngram',
+    '1,2',
+    '--folds',
+    '3',
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(
+    out.runs.map((x: { method: string; ngram: number }) => `${x.method}/${x.ngram}`),
+    ['arow/1', 'arow/2', 'perceptron/1', 'perceptron/2'],
+  );
+  for (const run of out.runs) {
+    assert.equal(run.n_test, 96);
+    assert.equal(run.folds.length, 3);
+    assert.equal(run.positive, 'malware');
+  }
+});
+
+test('--by-time reports per-period metrics and AUT; --target-fpr and deployment views appear', async () => {
+  const r = await runCli([
+    'eval',
+    '--data',
+    `${fixtures}timed.jsonl`,
+    '--format',
+    'jsonl',
+    '--ngram',
+    '2',
+    '--by-time',
+    '--target-fpr',
+    '0.05',
+    '--prevalence',
+    '0.01',
+    '--volume',
+    '50000',
+    '--ci',
+    'clopper-pearson',
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.ci, 'clopper-pearson');
+  assert.deepEqual(
+    out.over_time.periods.map((p: { period: string }) => p.period),
+    ['2026-03', '2026-04'],
+  );
+  assert.equal(typeof out.over_time.aut_f1, 'number');
+  assert.equal(out.target_fpr.target, 0.05);
+  assert.ok(out.target_fpr.train_fpr <= 0.05);
+  const dep = out.deployment;
+  assert.ok(Math.abs(dep.false_alarms_per_day.value - out.fpr.value * 0.99 * 50000) < 1e-6);
+  assert.ok(dep.precision.lo <= dep.precision.value && dep.precision.value <= dep.precision.hi);
+  const atTarget = out.target_fpr.deployment;
+  assert.ok(Math.abs(atTarget.false_alarms_per_day.hi - out.target_fpr.fpr.hi * 0.99 * 50000) < 1e-6);
+});
+
+test('human output has the table with intervals and the confusion matrix', async () => {
+  const r = await runCli([
+    'eval',
+    '--data',
+    `${fixtures}timed.jsonl`,
+    '--format',
+    'jsonl',
+    '--ngram',
+    '2',
+    '--seed',
+    '3',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^method\s+ngram\s+accuracy\s+TPR\s+FPR\s+AUC/m);
+  assert.match(r.stdout, /^arow\s+2\s+[\d.]+% \[/m);
+  assert.match(r.stdout, /confusion \(rows actual, columns predicted\)/);
+});
+
+test('bad input: one label, a label left out of the test side, an unknown --positive', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['--data', `${fixtures}one-label.csv`, '--format', 'csv'],
+      /only one label \("1", 6 samples\): binary metrics need two labels/,
+    ],
+    [['--data', `${fixtures}lonely-label.csv`, '--format', 'csv'], /leaves label "1" with no test samples/],
+    [
+      ['--data', `${fixtures}timed.jsonl`, '--format', 'jsonl', '--positive', '__proto__'],
+      /--positive: unknown label "__proto__"/,
+    ],
+    [
+      ['--data', `${fixtures}timed.jsonl`, '--format', 'jsonl', '--split', '1.5'],
+      /--split: must be a training share/,
+    ],
+    [
+      ['--data', `${fixtures}timed.jsonl`, '--format', 'jsonl', '--folds', '3', '--by-time'],
+      /choose one split/,
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(['eval', ...args]);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
+
+test('--by-source trains on some sources and tests on the others', async () => {
+  const r = await runCli([
+    'eval',
+    '--data',
+    `${fixtures}timed.jsonl`,
+    '--format',
+    'jsonl',
+    '--by-source',
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.match(out.split, /by source \(2 sources\)/);
+  // feed-a holds 64 samples, feed-b 32: one whole source on each side
+  assert.deepEqual([out.n_train, out.n_test].sort(), [32, 64]);
+});

@@ -1,0 +1,108 @@
+// Opens an `eval --report` page in headless Chromium (Debian's chromium, driven by
+// playwright-core): the charts must be drawn (non-empty SVG), with no console error and no
+// network request. A screenshot is kept under artifacts/.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { malbehavdCsv, repoRoot, runCli } from '../helpers/cli.js';
+
+const chromiumPath = '/usr/bin/chromium';
+
+test('the HTML report renders its charts offline in Chromium', {
+  skip: !existsSync(chromiumPath) && 'chromium is not installed (scripts/test.sh installs it)',
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'malgram-report-'));
+  try {
+    const report = join(dir, 'report.html');
+    const r = await runCli([
+      'eval',
+      '--data',
+      malbehavdCsv,
+      '--format',
+      'csv',
+      '--method',
+      'arow',
+      '--ngram',
+      '2-3',
+      '--split',
+      '0.5',
+      '--seed',
+      '1',
+      '--target-fpr',
+      '0.01',
+      '--prevalence',
+      '0.01',
+      '--volume',
+      '50000',
+      '--report',
+      report,
+      '--json',
+      '--quiet',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).runs.length, 2);
+    const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: chromiumPath,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1200, height: 900 },
+    });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      const requests: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('request', (req) => {
+        if (!req.url().startsWith('file:')) requests.push(req.url());
+      });
+      await page.goto(pathToFileURL(report).href, { waitUntil: 'load' });
+      const charts = await page.$$eval('svg.marks', (svgs) =>
+        svgs.map((s) => {
+          const box = s.getBoundingClientRect();
+          return {
+            width: box.width,
+            height: box.height,
+            marks: s.querySelectorAll('path, rect, line, text').length,
+          };
+        }),
+      );
+      // sweep, ROC, score distribution, confusion matrix, reliability diagram
+      assert.ok(charts.length >= 5, `${charts.length} charts`);
+      for (const c of charts) {
+        assert.ok(c.width > 100 && c.height > 100, JSON.stringify(c));
+        assert.ok(c.marks > 10, JSON.stringify(c));
+      }
+      const text = await page.textContent('body');
+      assert.match(text ?? '', /duplicates grouped/);
+      assert.match(text ?? '', /Top n-grams per label/);
+      assert.match(text ?? '', /api_call\$/);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(requests, []);
+      mkdirSync(join(repoRoot, 'artifacts'), { recursive: true });
+      const shot = join(repoRoot, 'artifacts', 'eval-report.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok(existsSync(shot));
+      process.stderr.write(`screenshot: ${shot}\n`);
+    } finally {
+      await context.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
