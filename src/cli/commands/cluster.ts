@@ -1,0 +1,54 @@
+// `malgram cluster status --redis URL`: workers, backlog, model version of a scale-out cluster.
+import type { Command } from 'commander';
+import { clusterKeys } from '../../cluster/keys.js';
+import { connect } from '../../cluster/redis.js';
+import { clusterStatus } from '../../cluster/status.js';
+import { InputError } from '../../core/errors.js';
+import { printJson } from '../io.js';
+
+export function register(program: Command): void {
+  const cluster = program.command('cluster').description('inspect a Redis scale-out cluster');
+  cluster
+    .command('status')
+    .description(
+      'workers (last heartbeat), backlog and pending entries per stream, model version, samples trained',
+    )
+    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
+    .option('--cluster <name>', 'cluster name (the Redis key hash tag)', 'malgram')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (flags: { redis: string; cluster: string; json?: boolean }) => {
+      let keys: ReturnType<typeof clusterKeys>;
+      try {
+        keys = clusterKeys(flags.cluster);
+      } catch (err) {
+        throw new InputError((err as Error).message, '--cluster');
+      }
+      const redis = connect(flags.redis);
+      redis.options.maxRetriesPerRequest = 1;
+      redis.options.retryStrategy = () => null;
+      try {
+        const s = await clusterStatus(redis, keys).catch((err: Error) => {
+          throw new InputError(`cannot read the cluster: ${err.message}`, flags.redis);
+        });
+        if (flags.json) {
+          printJson(s);
+          return;
+        }
+        const out: string[] = [];
+        out.push(
+          `cluster ${s.cluster}: model version ${s.modelVersion}, ${s.samplesTrained} samples trained, ${s.mixRounds} mix rounds, ${s.classified} classified`,
+        );
+        out.push(`workers (${s.workers.filter((w) => w.alive).length} alive):`);
+        for (const w of s.workers)
+          out.push(
+            `  ${w.name}\t${w.alive ? 'alive' : 'gone'}\tseen ${w.lastSeenS}s ago\tversion ${w.version ?? '?'}\ttrained ${w.trained ?? 0}\tclassified ${w.classified ?? 0}`,
+          );
+        out.push('streams:');
+        for (const st of s.streams)
+          out.push(`  ${st.stream}\tlength ${st.length}\tpending ${st.pending ?? '-'}\tlag ${st.lag ?? '-'}`);
+        process.stdout.write(`${out.join('\n')}\n`);
+      } finally {
+        redis.disconnect();
+      }
+    });
+}

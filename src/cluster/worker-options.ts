@@ -1,0 +1,42 @@
+// A worker's settings and their defaults (kept apart from worker.ts so the CLI can describe
+// them without loading the model code).
+import { hostname } from 'node:os';
+import type { MixWeighting } from './mix.js';
+
+export interface WorkerOptions {
+  name: string;
+  group: string;
+  /** Classifier config JSON, used when the cluster has none yet (the first worker sets it). */
+  configJson: string;
+  weighting: MixWeighting;
+  mixEvery: number;
+  mixIntervalMs: number;
+  claimIdleMs: number;
+  /** Entries read per XREADGROUP. */
+  readCount: number;
+  blockMs: number;
+  gatherMs: number;
+  lockTtlMs: number;
+  heartbeatMs: number;
+  /** Results stream bound (approximate trimming of old results; work is never trimmed). */
+  resultsMaxLen: number;
+  log: (message: string) => void;
+}
+
+export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'name' | 'configJson' | 'log'> = {
+  group: 'workers',
+  weighting: 'count',
+  mixEvery: 512,
+  mixIntervalMs: 16_000,
+  claimIdleMs: 60_000,
+  readCount: 64,
+  blockMs: 250,
+  gatherMs: 5_000,
+  lockTtlMs: 30_000,
+  heartbeatMs: 1_000,
+  resultsMaxLen: 1_000_000,
+};
+
+export function defaultWorkerName(): string {
+  return `${hostname()}-${process.pid}`;
+}

@@ -1,0 +1,268 @@
+// The scale-out cluster end to end: a real redis-server, three real `malgram worker` processes,
+// `malgram submit` of the real MalbehavD-V1 data set.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { clusterKeys } from '../../src/cluster/keys.js';
+import type { Trace } from '../../src/core/trace.js';
+import { seededRandom, shuffleInPlace } from '../../src/evaluate/random.js';
+import { groupSamples, stratifiedSplit } from '../../src/evaluate/split.js';
+import { configFromFlags } from '../../src/features/config.js';
+import { loadSamples } from '../../src/ingest/source.js';
+import { createModel, modelFromBytes, type OnlineModel } from '../../src/learn/model.js';
+import { malbehavdCsv, repoRoot, runCli } from '../helpers/cli.js';
+import { RedisServer } from './redis-server.js';
+
+const entry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
+const keys = clusterKeys('malgram');
+const workers: Array<{ name: string; child: ChildProcess; log: string[] }> = [];
+let work: string;
+let samples: Trace[];
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'malgram-cluster-test-'));
+  samples = await loadSamples({ data: [malbehavdCsv], format: 'csv' });
+});
+
+after(async () => {
+  for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+function startWorker(redisUrl: string, name: string, extra: string[] = []) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      entry,
+      'worker',
+      '--redis',
+      redisUrl,
+      '--name',
+      name,
+      '--claim-timeout',
+      '6',
+      '--lock-timeout',
+      '8',
+      ...extra,
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const w = { name, child, log: [] as string[] };
+  child.stderr?.on('data', (b: Buffer) => w.log.push(b.toString()));
+  workers.push(w);
+  return w;
+}
+
+async function stopWorker(w: { child: ChildProcess }): Promise<void> {
+  if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+  const exited = new Promise((r) => w.child.once('exit', r));
+  w.child.kill('SIGTERM');
+  const timer = setTimeout(() => w.child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function until(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+  state?: () => Promise<unknown>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(200);
+  }
+  const logs = workers.map((w) => `--- ${w.name}\n${w.log.join('').slice(-2000)}`).join('\n');
+  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await state?.())}\n${logs}`);
+}
+
+async function pipelineState(redis: Redis): Promise<unknown> {
+  const [trained, backlog, pending] = await Promise.all([
+    redis.scard(keys.trained),
+    redis.xlen(keys.reports),
+    redis.xpending(keys.reports, 'workers'),
+  ]);
+  return { trained, backlog, pending };
+}
+
+function client(url: string): Redis {
+  const r = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(50 * n, 500) });
+  r.on('error', () => {});
+  return r;
+}
+
+async function currentModel(redis: Redis): Promise<OnlineModel> {
+  const v = Number(await redis.get(keys.current));
+  const bytes = await redis.getBuffer(keys.model(v));
+  assert.ok(bytes, `model version ${v} is in Redis`);
+  return modelFromBytes(bytes, `model ${v}`);
+}
+
+function labelTotals(traces: Trace[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const t of traces) if (t.label) m.set(t.label, (m.get(t.label) ?? 0) + 1);
+  return m;
+}
+
+test('3 workers train all 2,570 samples exactly once, through a SIGKILLed worker and a Redis crash', async () => {
+  assert.equal(samples.length, 2570);
+  const server = await RedisServer.start({ appendonly: true });
+  const redis = client(server.url);
+  try {
+    const flags = ['--mix-every', '150', '--mix-interval', '1'];
+    const ws = ['w1', 'w2', 'w3'].map((n) => startWorker(server.url, n, flags));
+    const submit = runCli([
+      'submit',
+      '--redis',
+      server.url,
+      malbehavdCsv,
+      '--format',
+      'csv',
+      '--max-backlog',
+      '600',
+      '--json',
+    ]);
+
+    await until('some samples trained', 240_000, async () => (await redis.scard(keys.trained)) >= 300);
+    ws[1].child.kill('SIGKILL');
+    await until('more samples trained', 120_000, async () => (await redis.scard(keys.trained)) >= 900);
+    await server.restart(300);
+
+    const sub = await submit;
+    assert.equal(sub.code, 0, sub.stderr);
+    assert.equal(JSON.parse(sub.stdout).submitted, 2570);
+    await until(
+      'every sample trained and acknowledged',
+      240_000,
+      async () => {
+        const [trained, backlog] = await Promise.all([redis.scard(keys.trained), redis.xlen(keys.reports)]);
+        return trained === 2570 && backlog === 0;
+      },
+      () => pipelineState(redis),
+    );
+
+    // Exactly once: every analysis is in the trained set, and the mixed model's label counts
+    // (summed over workers at every mix) count each training example once.
+    assert.equal(await redis.scard(keys.trained), 2570);
+    assert.equal(Number(await redis.hget(keys.counters, 'trained')), 2570);
+    const model = await currentModel(redis);
+    assert.deepEqual(model.labelCounts(), labelTotals(samples));
+    const status = await runCli(['cluster', 'status', '--redis', server.url, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const s = JSON.parse(status.stdout);
+    assert.equal(s.samplesTrained, 2570);
+    assert.equal(s.modelVersion, Number(await redis.get(keys.current)));
+    assert.deepEqual(s.streams[0], { stream: keys.reports, length: 0, group: 'workers', pending: 0, lag: 0 });
+    assert.ok(s.workers.some((w: { name: string }) => w.name === 'w1'));
+    await Promise.all([stopWorker(ws[0]), stopWorker(ws[2])]);
+  } finally {
+    redis.disconnect();
+    await server.stop();
+  }
+});
+
+test('after mixing, every worker classifies the test half as one model, within 1 accuracy point of a single process', async (t) => {
+  const split = stratifiedSplit(groupSamples(samples), 0.5, 7);
+  // The file lists all benign rows first: train in a seeded random order, the same for both sides.
+  shuffleInPlace(split.train, seededRandom(11));
+  const lines = readFileSync(malbehavdCsv, 'utf8').split('\n');
+  const rows = (idx: number[]) => [lines[0], ...idx.map((i) => lines[i + 1])].join('\n');
+  // The reader yields one trace per data row, so row i of the file is sample i.
+  assert.equal(samples[split.train[0]].id, lines[split.train[0] + 1].split(',')[0]);
+  const trainFile = join(work, 'train.csv');
+  const testFile = join(work, 'test.csv');
+  writeFileSync(trainFile, `${rows(split.train)}\n`);
+  writeFileSync(testFile, `${rows(split.test)}\n`);
+  const train = split.train.map((i) => samples[i]);
+  const testSet = split.test.map((i) => samples[i]);
+
+  const single = createModel(configFromFlags({}));
+  for (const t of train) single.train(t, t.label as string);
+  const accuracy = (predict: (t: Trace, i: number) => string | null) =>
+    testSet.filter((t, i) => predict(t, i) === t.label).length / testSet.length;
+  const singleAccuracy = accuracy((t) => single.classify(t).predicted);
+
+  const server = await RedisServer.start();
+  const redis = client(server.url);
+  try {
+    const ws = ['a', 'b', 'c'].map((n) =>
+      startWorker(server.url, n, ['--mix-every', '100', '--mix-interval', '1', '--quiet']),
+    );
+    const sub = await runCli(['submit', '--redis', server.url, trainFile, '--format', 'csv']);
+    assert.equal(sub.code, 0, sub.stderr);
+    await until(
+      'the training half trained',
+      240_000,
+      async () => {
+        const [trained, backlog] = await Promise.all([redis.scard(keys.trained), redis.xlen(keys.reports)]);
+        return trained === train.length && backlog === 0;
+      },
+      () => pipelineState(redis),
+    );
+    const version = Number(await redis.get(keys.current));
+    await until('every worker on the last version', 30_000, async () => {
+      const hb = Object.values(await redis.hgetall(keys.workers)).map(
+        (v) => JSON.parse(v) as { version: number },
+      );
+      return hb.length === 3 && hb.every((h) => h.version === version);
+    });
+
+    const cls = await runCli(['submit', '--redis', server.url, testFile, '--format', 'csv', '--no-train']);
+    assert.equal(cls.code, 0, cls.stderr);
+    const testIds = new Set(testSet.map((t) => t.id));
+    const results = new Map<string, Map<string, string>>();
+    await until('every test sample classified', 120_000, async () => {
+      const entries = await redis.xrange(keys.results, '-', '+');
+      results.clear();
+      for (const [, flat] of entries) {
+        const f = new Map<string, string>();
+        for (let i = 0; i + 1 < flat.length; i += 2) f.set(flat[i], flat[i + 1]);
+        if (!f.has('trained') && testIds.has(f.get('id') ?? '')) results.set(f.get('analysis') ?? '', f);
+      }
+      return results.size === testSet.length;
+    });
+    assert.equal(Number(await redis.get(keys.current)), version, 'classifying does not change the model');
+
+    const mixed = await currentModel(redis);
+    const byWorker = new Set<string>();
+    const predictions = new Map<string, string>();
+    for (const f of results.values()) {
+      byWorker.add(f.get('worker') ?? '');
+      assert.equal(Number(f.get('version')), version);
+      predictions.set(f.get('analysis') ?? '', f.get('predicted') ?? '');
+    }
+    assert.equal(byWorker.size, 3, 'every worker classified part of the test half');
+    // Each worker's verdicts are the mixed model's verdicts, score for score.
+    const testByAnalysis = await loadSamples({ data: [testFile], format: 'csv' });
+    for (const t of testByAnalysis) {
+      const f = results.get(t.origin ?? t.id);
+      assert.ok(f, `result for ${t.id}`);
+      const expected = mixed.classify(t);
+      assert.equal(f.get('predicted'), expected.predicted ?? '');
+      assert.deepEqual(new Map(JSON.parse(f.get('scores') ?? '[]')), expected.scores);
+    }
+    const clusterAccuracy =
+      testByAnalysis.filter((t) => predictions.get(t.origin ?? t.id) === t.label).length /
+      testByAnalysis.length;
+    t.diagnostic(
+      `accuracy on ${testByAnalysis.length} test samples: cluster (3 workers, v${version}) ${clusterAccuracy.toFixed(4)}, single process ${singleAccuracy.toFixed(4)}`,
+    );
+    assert.ok(
+      Math.abs(clusterAccuracy - singleAccuracy) <= 0.01,
+      `cluster accuracy ${clusterAccuracy.toFixed(4)} vs single process ${singleAccuracy.toFixed(4)}`,
+    );
+    await Promise.all(ws.map(stopWorker));
+  } finally {
+    redis.disconnect();
+    await server.stop();
+  }
+});
