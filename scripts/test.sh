@@ -20,4 +20,4 @@ npm ci --no-audit --no-fund
 npm run build
 npm run typecheck
 npm run lint
-node scripts/run-tests.mjs
+MALGRAM_TEST_CLI=dist node scripts/run-tests.mjs

@@ -14,18 +14,29 @@ export interface CommandModule {
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
 
-async function loadCommands(program: Command): Promise<void> {
+/**
+ * Registers the commands. Each file is named after its command, so a run of one command loads
+ * only that file (and the stages it imports): `malgram stats` never loads the HTTP server or
+ * the charting library. With no command (or `help`), every command is loaded for the listing.
+ */
+async function loadCommands(program: Command, wanted: string | undefined): Promise<void> {
   const files = readdirSync(commandsDir)
-    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !f.endsWith('.map'))
+    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts'))
     .sort();
-  for (const file of files) {
+  const only = wanted ? files.filter((f) => f.replace(/\.(js|ts)$/, '') === wanted) : [];
+  for (const file of only.length > 0 ? only : files) {
     const mod = (await import(pathToFileURL(join(commandsDir, file)).href)) as Partial<CommandModule>;
     if (typeof mod.register === 'function') mod.register(program);
   }
 }
 
+/** The command named on the command line: the first argument that is not an option. */
+function requestedCommand(argv: string[]): string | undefined {
+  return argv.slice(2).find((a) => !a.startsWith('-'));
+}
+
 /** Builds the program with every command registered (exported for tests). */
-export async function buildProgram(): Promise<Command> {
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('malgram')
     .description(
       'Detect malware by its behaviour: API-call n-grams, online classifiers, rules, live detection',
@@ -33,7 +44,7 @@ export async function buildProgram(): Promise<Command> {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  await loadCommands(program);
+  await loadCommands(program, requestedCommand(argv));
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
@@ -45,7 +56,7 @@ export async function buildProgram(): Promise<Command> {
 export async function main(argv: string[]): Promise<number> {
   let program: Command;
   try {
-    program = await buildProgram();
+    program = await buildProgram(argv);
   } catch (err) {
     process.stderr.write(`malgram: internal error while loading commands: ${(err as Error).stack ?? err}\n`);
     return ExitCode.internal;

@@ -13,7 +13,19 @@ export interface CliResult {
   stderr: string;
 }
 
-const entry = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
+const sourceEntry = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
+const builtEntry = fileURLToPath(new URL('../../bin/malgram.js', import.meta.url));
+
+/**
+ * The node arguments that start the CLI: from source through tsx by default, or the compiled
+ * copy when MALGRAM_TEST_CLI=dist (scripts/test.sh builds first and sets it: starting the
+ * compiled CLI costs a fraction of compiling TypeScript in every child process).
+ */
+export function cliNodeArgs(args: string[]): string[] {
+  return process.env.MALGRAM_TEST_CLI === 'dist'
+    ? [builtEntry, ...args]
+    : ['--import', 'tsx', sourceEntry, ...args];
+}
 
 /** Runs `malgram ARGS...`; `input` is written to stdin. */
 export function runCli(
@@ -21,7 +33,7 @@ export function runCli(
   opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    const child = spawn(process.execPath, cliNodeArgs(args), {
       cwd: opts.cwd ?? repoRoot,
       env: { ...process.env, ...opts.env },
     });

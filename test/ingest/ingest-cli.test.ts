@@ -6,9 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SampleStore } from '../../src/ingest/store.js';
-import { malbehavdCsv, repoRoot, runCli, sharedData } from '../helpers/cli.js';
-
-const cliEntry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
+import { cliNodeArgs, malbehavdCsv, repoRoot, runCli, sharedData } from '../helpers/cli.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/ingest/', import.meta.url));
 const dir = await mkdtemp(join(tmpdir(), 'malgram-ingest-cli-'));
@@ -179,14 +177,10 @@ test('killing ingest mid-batch keeps every committed batch whole; a rerun comple
     );
   await writeFile(input, `${lines.join('\n')}\n`);
   const db = join(dir, 'killed.db');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', cliEntry, 'ingest', input, '--db', db, '--quiet'],
-    {
-      cwd: repoRoot,
-      stdio: 'ignore',
-    },
-  );
+  const child = spawn(process.execPath, cliNodeArgs(['ingest', input, '--db', db, '--quiet']), {
+    cwd: repoRoot,
+    stdio: 'ignore',
+  });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   let committed = 0;
   while (committed === 0 && child.exitCode === null) {
