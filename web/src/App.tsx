@@ -56,6 +56,7 @@ function TokenBox() {
       <input
         id="token"
         type="password"
+        autoComplete="off"
         value={value}
         placeholder="bearer token (if the server needs one)"
         onChange={(e) => {

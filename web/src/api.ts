@@ -22,11 +22,11 @@ export class ApiError extends Error {
   }
 }
 
-function headers(json: boolean): HeadersInit {
+function headers(contentType?: string): Record<string, string> {
   const h: Record<string, string> = {};
   const token = getToken();
   if (token) h.Authorization = `Bearer ${token}`;
-  if (json) h['Content-Type'] = 'application/json';
+  if (contentType) h['Content-Type'] = contentType;
   return h;
 }
 
@@ -39,27 +39,31 @@ async function handle<T>(res: Response): Promise<T> {
     // not JSON: keep the text
   }
   if (!res.ok) {
+    // the server answers errors as {"error": "message"}
     const msg =
-      body && typeof body === 'object' && 'message' in body
-        ? String((body as { message: unknown }).message)
-        : text;
+      body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : text;
     throw new ApiError(res.status, `${res.status}: ${msg || res.statusText}`, body);
   }
   return body as T;
 }
 
 export async function get<T>(path: string): Promise<T> {
-  return handle<T>(await fetch(path, { headers: headers(false) }));
+  return handle<T>(await fetch(path, { headers: headers() }));
 }
 
 export async function send<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
   return handle<T>(
     await fetch(path, {
       method,
-      headers: headers(body !== undefined),
+      headers: headers(body === undefined ? undefined : 'application/json'),
       body: body === undefined ? undefined : JSON.stringify(body),
     }),
   );
+}
+
+/** PUT of a text document (a rule as YAML). */
+export async function putText<T>(path: string, text: string, contentType: string): Promise<T> {
+  return handle<T>(await fetch(path, { method: 'PUT', headers: headers(contentType), body: text }));
 }
 
 /**
@@ -70,14 +74,17 @@ export function subscribe(
   path: string,
   onEvent: (data: unknown) => void,
   onError: (e: Error) => void,
+  onOpen?: () => void,
 ): () => void {
   const ctrl = new AbortController();
   (async () => {
     const res = await fetch(path, {
-      headers: { ...headers(false), Accept: 'text/event-stream' },
+      headers: { ...headers(), Accept: 'text/event-stream' },
       signal: ctrl.signal,
     });
-    if (!res.ok || !res.body) throw new ApiError(res.status, `${res.status}: cannot subscribe`, null);
+    if (!res.ok) await handle(res); // throws with the server's message
+    if (!res.body) throw new ApiError(res.status, `${res.status}: no event stream`, null);
+    onOpen?.();
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
     for (;;) {

@@ -6,6 +6,7 @@ export const pct = (x: number | undefined, digits = 2) =>
 
 export function interval(iv: Interval | undefined): string {
   if (!iv) return '–';
+  if (iv.n === 0) return '– (0/0)';
   return `${pct(iv.value)} [${pct(iv.lo)}–${pct(iv.hi)}] (${iv.k}/${iv.n})`;
 }
 

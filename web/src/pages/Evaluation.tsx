@@ -1,5 +1,6 @@
-// Evaluation: run an evaluation on the server's store and look at the ROC curve, the table of
-// rates with their 95% intervals, the n-gram sweep with interval bars and the early-detection curve.
+// Evaluation: run an evaluation (as `malgram eval`) on the server's store or a cached data set and
+// look at the ROC curve, the table of rates with their 95% intervals, the n-gram sweep with interval
+// bars and the early-detection curve (TPR after k calls, replayed through the live scorer).
 import { useState } from 'react';
 import {
   Bar,
@@ -16,9 +17,10 @@ import {
 } from 'recharts';
 import { send } from '../api';
 import { interval, pct } from '../components/format';
-import type { EvalRun } from '../types';
+import type { EvalResult } from '../types';
 
 interface Form {
+  dataset: string;
   method: string;
   ngram: string;
   split: string;
@@ -28,13 +30,14 @@ interface Form {
 
 export function EvaluationPage() {
   const [form, setForm] = useState<Form>({
+    dataset: 'store',
     method: 'arow',
     ngram: '3',
     split: '0.5',
     seed: '1',
     early: '10,25,50,100',
   });
-  const [runs, setRuns] = useState<EvalRun[] | null>(null);
+  const [result, setResult] = useState<EvalResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const set = (k: keyof Form) => (e: { target: { value: string } }) =>
@@ -44,6 +47,7 @@ export function EvaluationPage() {
     setError(null);
     try {
       const body = {
+        dataset: form.dataset.trim() || 'store',
         method: form.method,
         ngram: form.ngram,
         split: Number(form.split),
@@ -53,25 +57,35 @@ export function EvaluationPage() {
           .map((s) => Number(s.trim()))
           .filter((n) => n > 0),
       };
-      const res = await send<EvalRun | { runs: EvalRun[] }>('POST', '/v1/eval', body);
-      setRuns('runs' in res ? res.runs : [res]);
+      setResult(await send<EvalResult>('POST', '/v1/eval', body));
     } catch (e) {
       setError((e as Error).message);
     } finally {
       setBusy(false);
     }
   };
+  const runs = result?.runs;
   const first = runs?.[0];
+  const early = result?.early;
   const sweep = (runs ?? []).map((r) => ({
     name: `${r.method} n=${r.ngram}`,
-    tpr: r.tpr?.value ?? r.accuracy,
-    err: r.tpr ? [r.tpr.value - r.tpr.lo, r.tpr.hi - r.tpr.value] : [0, 0],
+    tpr: r.tpr.value,
+    err: [r.tpr.value - r.tpr.lo, r.tpr.hi - r.tpr.value],
   }));
   return (
     <div data-testid="evaluation">
       <section className="card">
         <h2>Run an evaluation</h2>
         <div className="row">
+          <label>
+            Data set{' '}
+            <input
+              value={form.dataset}
+              onChange={set('dataset')}
+              size={12}
+              title={'"store" (the server\'s sample store) or the name of a cached data set'}
+            />
+          </label>
           <label>
             Method{' '}
             <input
@@ -99,9 +113,15 @@ export function EvaluationPage() {
         </div>
         {error && <p className="error">{error}</p>}
       </section>
-      {runs && (
+      {result && runs && (
         <section className="card">
           <h2>Rates with 95% intervals</h2>
+          <p className="muted">
+            {result.dataset}: {result.data.samples.toLocaleString()} labelled analyses (
+            {result.data.labels.map((l) => `${l.label}: ${l.count}`).join(', ')}),{' '}
+            {result.data.duplicates_grouped} duplicates grouped; {first?.split}; positive label “
+            {first?.positive}”.
+          </p>
           <table data-testid="interval-table">
             <thead>
               <tr>
@@ -119,11 +139,13 @@ export function EvaluationPage() {
                 <tr key={`${r.method}-${r.ngram}`}>
                   <td>{r.method}</td>
                   <td>{r.ngram}</td>
-                  <td className="num">{pct(r.accuracy)}</td>
+                  <td className="num">{interval(r.accuracy_interval)}</td>
                   <td className="num">{pct(r.macro_f1)}</td>
                   <td className="num">{interval(r.tpr)}</td>
                   <td className="num">{interval(r.fpr)}</td>
-                  <td className="num">{r.auc?.toFixed(4) ?? '–'}</td>
+                  <td className="num">
+                    {r.auc.toFixed(4)} [{r.auc_interval.lo.toFixed(4)}–{r.auc_interval.hi.toFixed(4)}]
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -174,16 +196,20 @@ export function EvaluationPage() {
             </ResponsiveContainer>
           </section>
         )}
-        {first?.early && first.early.length > 0 && (
+        {early && early.prefixes.length > 0 && (
           <section className="card" data-testid="early-chart">
-            <h3>Early detection: TPR after k calls</h3>
+            <h3>
+              Early detection ({first?.method}, n={first?.ngram}): TPR after k calls, threshold at{' '}
+              {pct(early.target_fpr)} training FPR
+            </h3>
             <ResponsiveContainer width="100%" height={300}>
               <LineChart
-                data={first.early.map((e) => ({
+                data={early.prefixes.map((e) => ({
                   calls: e.calls,
                   tpr: e.tpr.value,
                   lo: e.tpr.lo,
                   hi: e.tpr.hi,
+                  fpr: e.fpr.value,
                 }))}
                 margin={{ left: 10, right: 10, bottom: 20 }}
               >
@@ -193,6 +219,7 @@ export function EvaluationPage() {
                 <Tooltip />
                 <Legend />
                 <Line dataKey="tpr" stroke="#e4572e" isAnimationActive={false} />
+                <Line dataKey="fpr" stroke="#1b7f3b" isAnimationActive={false} />
                 <Line
                   dataKey="lo"
                   stroke="#9aa4b5"

@@ -40,7 +40,7 @@ export function OverviewPage() {
               <b>{model.data.method}</b> · {model.data.samples.toLocaleString()} samples trained ·{' '}
               {model.data.features.toLocaleString()} features
             </p>
-            <Counts title="Trained per label" counts={model.data.label_counts} />
+            <Counts title="Trained per label" counts={model.data.labels} />
             <details>
               <summary>Configuration</summary>
               <pre className="mono">{JSON.stringify(model.data.config, null, 2)}</pre>
@@ -60,6 +60,10 @@ export function OverviewPage() {
             <Counts title="Per label" counts={stats.data.labels} />
             <Counts title="Per source" counts={stats.data.sources} />
             <Counts title="Per month" counts={stats.data.months} />
+            <p className="muted">
+              Calls per analysis: median {stats.data.calls.median ?? '–'}, max {stats.data.calls.max ?? '–'} (
+              {stats.data.calls.total.toLocaleString()} in all)
+            </p>
           </>
         )}
       </section>
@@ -70,12 +74,13 @@ export function OverviewPage() {
         <table>
           <tbody>
             {alerts.data?.alerts.map((a) => (
-              <tr key={`${a.host}-${a.pid}-${a.verdict}-${a.calls_seen}`}>
+              <tr key={`${a.host}-${a.pid}-${a.verdict}-${a.calls}`}>
                 <td className={`verdict-${a.verdict}`}>{a.verdict}</td>
                 <td className="mono">
                   {a.host}:{a.pid}
                 </td>
                 <td>{a.process}</td>
+                <td className="num">{a.calls} calls</td>
               </tr>
             ))}
           </tbody>

@@ -6,7 +6,7 @@ import { navigate, type Route } from '../App';
 import { send } from '../api';
 import { ngramOf } from '../components/format';
 import { useApi } from '../components/useApi';
-import type { Explanation, Trace } from '../types';
+import type { Explanation, StoredSample, Trace } from '../types';
 
 /** Contribution of each call: the sum over n-grams (n = 1..8) that end at it and are in the explanation. */
 function callContributions(trace: Trace, explanation: Explanation): number[][] {
@@ -37,23 +37,29 @@ function colour(value: number, max: number): string {
 export function SamplePage({ route }: { route: Route }) {
   const origin = route.rest;
   const [input, setInput] = useState(origin);
-  const trace = useApi<Trace>(origin ? `/v1/samples/${encodeURIComponent(origin)}` : null);
+  useEffect(() => setInput(origin), [origin]);
+  const sample = useApi<StoredSample>(origin ? `/v1/samples/${encodeURIComponent(origin)}` : null);
+  const trace = sample.data?.trace;
+  const ruleHits = sample.data?.rule_hits ?? [];
   const [explanation, setExplanation] = useState<Explanation | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    if (!trace.data) return;
+    if (!trace) return;
     setExplanation(null);
-    send<Explanation>('POST', '/v1/explain', { trace: trace.data, top: 200, rules: true })
+    send<Explanation>('POST', '/v1/explain', { trace, top: 200 })
       .then(setExplanation)
       .catch((e: Error) => setError(e.message));
-  }, [trace.data]);
-  const contributions = trace.data && explanation ? callContributions(trace.data, explanation) : null;
+  }, [trace]);
+  const contributions = trace && explanation ? callContributions(trace, explanation) : null;
   const max = contributions ? Math.max(0, ...contributions.flat().map(Math.abs)) : 0;
+  // pid → indexes of the calls a rule hit matched
   const hitCalls = new Map<number, Set<number>>();
-  for (const h of explanation?.rule_hits ?? []) {
-    const set = hitCalls.get(h.pid ?? -1) ?? new Set<number>();
-    for (const c of h.calls ?? []) set.add(c);
-    hitCalls.set(h.pid ?? -1, set);
+  for (const h of ruleHits) {
+    for (const c of h.calls) {
+      const set = hitCalls.get(c.pid) ?? new Set<number>();
+      set.add(c.index);
+      hitCalls.set(c.pid, set);
+    }
   }
   return (
     <div data-testid="sample-view">
@@ -75,18 +81,17 @@ export function SamplePage({ route }: { route: Route }) {
           />
           <button type="submit">Open</button>
         </form>
-        {trace.error && <p className="error">{trace.error}</p>}
+        {sample.loading && <p className="muted">Loading…</p>}
+        {sample.error && <p className="error">{sample.error}</p>}
         {error && <p className="error">{error}</p>}
         {!origin && <p className="muted">Open a sample from the model explorer, or paste its origin.</p>}
       </section>
-      {trace.data && (
+      {trace && (
         <section className="card">
-          <h2 className="mono">{trace.data.id}</h2>
-          <p>
-            Label: {trace.data.label ?? 'unknown'} · Verdict:{' '}
-            <span className={`verdict-${explanation?.verdict ?? ''}`}>
-              {explanation ? (explanation.verdict ?? explanation.predicted ?? 'no behaviour') : '…'}
-            </span>
+          <h2 className="mono">{trace.id}</h2>
+          <p data-testid="verdict">
+            Label: {trace.label ?? 'unknown'} · Model verdict:{' '}
+            <b>{explanation ? (explanation.empty ? 'no behaviour' : (explanation.predicted ?? '–')) : '…'}</b>
             {explanation && (
               <span className="muted">
                 {' '}
@@ -97,17 +102,21 @@ export function SamplePage({ route }: { route: Route }) {
               </span>
             )}
           </p>
-          {(explanation?.rule_hits ?? []).length > 0 && (
-            <ul>
-              {explanation?.rule_hits?.map((h) => (
-                <li key={`${h.rule}-${h.pid}-${(h.calls ?? []).join(',')}`}>
+          {ruleHits.length > 0 && (
+            <ul data-testid="rule-hits">
+              {ruleHits.map((h) => (
+                <li key={`${h.rule}-${h.pid}`}>
                   <span className={`verdict-${h.verdict}`}>{h.verdict}</span> rule <b>{h.rule}</b> {h.title} —
-                  calls {(h.calls ?? []).join(', ')}
+                  calls {h.calls.map((c) => `#${c.index} ${c.api}`).join(', ')} (outlined below)
                 </li>
               ))}
             </ul>
           )}
-          {trace.data.processes.map((p, pi) => (
+          <p className="muted">
+            Each call is coloured by the contributions of the n-grams ending at it: red towards the predicted
+            label, green against it.
+          </p>
+          {trace.processes.map((p, pi) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: processes are positional and a pid may repeat
             <div key={`${p.pid}-${pi}`}>
               <h3>
@@ -116,7 +125,7 @@ export function SamplePage({ route }: { route: Route }) {
               <div className="timeline">
                 {p.calls.map((c, ci) => {
                   const v = contributions?.[pi]?.[ci] ?? 0;
-                  const hit = hitCalls.get(p.pid)?.has(ci) || hitCalls.get(-1)?.has(ci);
+                  const hit = hitCalls.get(p.pid)?.has(ci) ?? false;
                   return (
                     <span
                       // biome-ignore lint/suspicious/noArrayIndexKey: calls are positional
