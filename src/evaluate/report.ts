@@ -1,11 +1,13 @@
 // The evaluation as one self-contained HTML page (charts rendered to inline SVG by
 // src/core/charts.ts; no scripts, nothing fetched): data set description, results table with
 // intervals, the sweep with interval bars, ROC curve, score distributions per label, confusion
-// matrix, reliability diagram, performance over time, deployment view, top n-grams per label.
+// matrix, reliability diagram, performance over time, deployment view, top n-grams per label;
+// with `eval --rules` model / rules / both side by side, with `eval --early` the early-detection
+// curve (TPR and FPR after the first N calls).
 import { escapeHtml, type HtmlSection, htmlPage, type VegaLiteSpec, vegaLiteToSvg } from '../core/charts.js';
 import { VERSION } from '../core/version.js';
 import { formatProportion, type Proportion } from './intervals.js';
-import type { EvalResult, EvalRun } from './run.js';
+import type { EvalResult, EvalRun, RunExtras } from './run.js';
 
 const pct = (x: number, d = 2): string => (Number.isFinite(x) ? `${(100 * x).toFixed(d)}%` : 'n/a');
 const num = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -244,6 +246,134 @@ function overTimeSpec(run: EvalRun): VegaLiteSpec {
   } as VegaLiteSpec;
 }
 
+const detectorNames = { model: 'model alone', rules: 'rules alone', combined: 'model + rules' } as const;
+
+function rulesComparisonSpec(c: NonNullable<RunExtras['rules_comparison']>): VegaLiteSpec {
+  const values = (['model', 'rules', 'combined'] as const).flatMap((k) =>
+    (['tpr', 'fpr', 'precision'] as const).map((m) => ({
+      detector: detectorNames[k],
+      metric: m === 'precision' ? 'precision' : m.toUpperCase(),
+      value: c[k][m].value,
+      lo: c[k][m].lo,
+      hi: c[k][m].hi,
+    })),
+  );
+  return {
+    data: { values },
+    facet: { column: { field: 'metric', type: 'nominal', title: null, sort: ['TPR', 'FPR', 'precision'] } },
+    spec: {
+      width: 200,
+      height: 200,
+      layer: [
+        {
+          mark: { type: 'point', filled: true, size: 60 },
+          encoding: {
+            x: { field: 'detector', type: 'nominal', title: null, sort: Object.values(detectorNames) },
+            y: { field: 'value', type: 'quantitative', axis: { format: '.0%' }, title: null },
+            color: { field: 'detector', type: 'nominal', legend: null },
+          },
+        },
+        {
+          mark: 'rule',
+          encoding: {
+            x: { field: 'detector', type: 'nominal', sort: Object.values(detectorNames) },
+            y: { field: 'lo', type: 'quantitative' },
+            y2: { field: 'hi' },
+            color: { field: 'detector', type: 'nominal', legend: null },
+          },
+        },
+      ],
+    },
+  } as VegaLiteSpec;
+}
+
+function earlySpec(e: NonNullable<RunExtras['early']>): VegaLiteSpec {
+  const values = e.prefixes.flatMap((p) => [
+    { calls: p.calls, metric: 'TPR', value: p.tpr.value, lo: p.tpr.lo, hi: p.tpr.hi },
+    { calls: p.calls, metric: 'FPR', value: p.fpr.value, lo: p.fpr.lo, hi: p.fpr.hi },
+  ]);
+  const x = { field: 'calls', type: 'quantitative', scale: { type: 'log' }, title: 'first N calls' };
+  return {
+    width: 480,
+    height: 260,
+    title: `Detection after the first N calls (threshold ${num(e.threshold)})`,
+    data: { values },
+    encoding: { color: { field: 'metric', type: 'nominal', title: null } },
+    layer: [
+      {
+        mark: { type: 'line', point: true },
+        encoding: {
+          x,
+          y: {
+            field: 'value',
+            type: 'quantitative',
+            axis: { format: '.0%' },
+            scale: { domain: [0, 1] },
+            title: null,
+          },
+        },
+      },
+      {
+        mark: 'rule',
+        encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+      },
+    ],
+  } as VegaLiteSpec;
+}
+
+/** The `eval --rules` and `eval --early` sections of one run. */
+async function extrasSections(run: EvalRun): Promise<HtmlSection[]> {
+  const sections: HtmlSection[] = [];
+  const c = run.rules_comparison;
+  if (c) {
+    sections.push({
+      title: 'Model, rules and both',
+      text: `The same test samples judged by the model alone${c.threshold === null || c.threshold === undefined ? ' (its argmax)' : ` (margin ≥ ${c.threshold})`}, by the ${c.rules_count ?? ''} rules alone, and by the hybrid policy (a malicious rule decides, an allow rule overrides the model). A detection is a malicious verdict; a sample without features gets none from the model. Bars are 95% intervals.`,
+      html: `${table(
+        ['detector', 'TPR', 'FPR', 'precision'],
+        (['model', 'rules', 'combined'] as const).map((k) => [
+          detectorNames[k],
+          interval(c[k].tpr),
+          interval(c[k].fpr),
+          interval(c[k].precision),
+        ]),
+      )}<div class="charts">${await vegaLiteToSvg(rulesComparisonSpec(c))}</div>`,
+    });
+  }
+  const e = run.early;
+  if (e) {
+    const dist = e.calls_until_alert;
+    const risk = e.high_risk_before_alert;
+    const facts: string[][] = [
+      ['threshold (chosen on training negatives)', `${num(e.threshold)} for FPR ≤ ${pct(e.target_fpr)}`],
+      ['whole traces: TPR', interval(e.full.tpr)],
+      ['whole traces: FPR', interval(e.full.fpr)],
+    ];
+    if (dist) {
+      facts.push([
+        `calls until the alert (detected malware, n=${dist.n})`,
+        `p10 ${dist.p10}, p25 ${dist.p25}, median ${dist.p50}, p75 ${dist.p75}, p90 ${dist.p90}, max ${dist.max}, mean ${dist.mean.toFixed(1)}`,
+      ]);
+    }
+    if (risk && e.high_risk_any_before_alert) {
+      facts.push([
+        'high-risk calls before the alert',
+        `mean ${risk.mean.toFixed(2)}, median ${risk.p50}, p90 ${risk.p90}, max ${risk.max}; traces with any: ${interval(e.high_risk_any_before_alert)}`,
+      ]);
+    }
+    if (e.rule_first > 0) facts.push(['alerts raised by a rule before the model', String(e.rule_first)]);
+    sections.push({
+      title: 'Early detection',
+      text: `Each test trace replayed call by call as \`malgram watch\` scores it${e.split ? ` (${e.split})` : ''}: a trace counts as detected within N calls when its alert comes at or before call N. The threshold comes from the training traces the model has seen, so the held-out FPR is usually higher than the target.`,
+      html: `<div class="charts">${await vegaLiteToSvg(earlySpec(e))}</div>${table(
+        ['first N calls', 'TPR', 'FPR'],
+        e.prefixes.map((p) => [String(p.calls), interval(p.tpr), interval(p.fpr)]),
+      )}${table(['', 'value'], facts)}`,
+    });
+  }
+  return sections;
+}
+
 function resultRows(runs: EvalRun[]): string[][] {
   return runs.map((r) => [
     r.method,
@@ -319,6 +449,7 @@ export async function renderReport(result: EvalResult, description: string): Pro
       ]),
     ),
   });
+  sections.push(...(await extrasSections(best)));
   if (best.target_fpr) {
     const t = best.target_fpr;
     sections.push({

@@ -8,6 +8,10 @@
 // training sample scored by the model just before it learns it; Blum, Kalai & Langford, COLT
 // 1999) over the second half of the training stream, so they are not the optimistic scores of
 // samples the model has already learned.
+//
+// Later stages add their own analyses of each trained setting (`eval --rules`, `eval --early`)
+// through `analyse`: it sees every split's trained model with its training and test traces, and
+// its result is merged into the run (e.g. `rules_comparison`, `early`).
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../core/errors.js';
 import { countCalls, type Trace } from '../core/trace.js';
@@ -66,8 +70,69 @@ export interface EvalOptions {
   volume?: number;
   keepDuplicates: boolean;
   calibration: CalibrationMethod;
+  /** Trace detail to load: `full` keeps call arguments (for rules); default `api`. */
+  detail?: 'api' | 'full';
   /** Called before each (setting, split) training run. */
   onRun?: (done: number, total: number, what: string) => void;
+  /** Extra analyses of one setting's trained split(s); the returned keys are added to its run. */
+  analyse?: (trained: TrainedSplit[], positive: string) => RunExtras;
+}
+
+/** One split of one setting after training: what `analyse` works on. */
+export interface TrainedSplit {
+  setting: EvalSetting;
+  splitName: string;
+  model: Model;
+  train: Trace[];
+  test: Trace[];
+}
+
+/** TPR, FPR and precision of one detector, each with its interval and counts. */
+interface RateView {
+  tpr: Proportion;
+  fpr: Proportion;
+  precision: Proportion;
+}
+
+/** Summary of a distribution of counts. */
+interface DistributionView {
+  n: number;
+  mean: number;
+  p10: number;
+  p25: number;
+  p50: number;
+  p75: number;
+  p90: number;
+  max: number;
+}
+
+/** Keys other stages add to a run (shapes as the report renders them). */
+export interface RunExtras {
+  /** Model alone, rules alone and the hybrid policy on the same test samples (`eval --rules`). */
+  rules_comparison?: {
+    positive: string;
+    rules_count?: number;
+    threshold?: number | null;
+    model: RateView;
+    rules: RateView;
+    combined: RateView;
+  };
+  /** Early detection per prefix length (`eval --early`), computed on one split. */
+  early?: {
+    split?: string;
+    positive: string;
+    target_fpr: number;
+    threshold: number;
+    threshold_basis: { n: number; horizon: number };
+    n_positive: number;
+    n_negative: number;
+    prefixes: Array<{ calls: number; tpr: Proportion; fpr: Proportion }>;
+    full: { tpr: Proportion; fpr: Proportion };
+    calls_until_alert: DistributionView | null;
+    high_risk_before_alert: DistributionView | null;
+    high_risk_any_before_alert: Proportion | null;
+    rule_first: number;
+  };
 }
 
 export interface TargetFprResult {
@@ -115,6 +180,8 @@ export interface EvalRun {
   deployment?: DeploymentView;
   over_time?: OverTime;
   folds?: Array<{ name: string; n_train: number; n_test: number; accuracy: Proportion }>;
+  rules_comparison?: RunExtras['rules_comparison'];
+  early?: RunExtras['early'];
 }
 
 /** What the report needs beyond the JSON: the test scores and one trained model. */
@@ -241,7 +308,7 @@ function runOne(
 /** Loads the samples and runs every setting on the same split(s). */
 export async function runEvaluation(opts: EvalOptions): Promise<EvalResult> {
   const t0 = performance.now();
-  const loaded = await loadSamples({ ...opts.source, detail: 'api' });
+  const loaded = await loadSamples({ ...opts.source, detail: opts.detail ?? 'api' });
   const extractS = (performance.now() - t0) / 1000;
   const samples = loaded.filter((t) => t.label !== undefined && t.label !== '');
   const unlabelled = loaded.length - samples.length;
@@ -283,6 +350,16 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResult> {
       parts.push(runOne(samples, split, setting, opts, positive));
     }
     const run = summarise(parts, setting, opts, labels, positive, grouping, extractS, calls);
+    if (opts.analyse) {
+      const trained = parts.map((p) => ({
+        setting,
+        splitName: p.split.name,
+        model: p.model,
+        train: p.split.train.map((i) => samples[i]),
+        test: p.split.test.map((i) => samples[i]),
+      }));
+      Object.assign(run, opts.analyse(trained, positive));
+    }
     runs.push(run);
     details.push({ testScores: parts.flatMap((p) => p.testScores), model: parts[parts.length - 1].model });
   }

@@ -1,7 +1,12 @@
 // `malgram eval`: train/test evaluation with confidence intervals, sweeps and an HTML report.
+// `--rules DIR` adds model alone / rules alone / hybrid side by side (src/rules/compare.ts);
+// `--early 10,50,...` adds the early-detection evaluation of `watch` (src/detect/early.ts).
 import { renameSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { InputError } from '../../core/errors.js';
+import type { Trace } from '../../core/trace.js';
+import { earlyDetection, formatEarlyTable } from '../../detect/early.js';
+import { loadStreamingRules } from '../../detect/rules-adapter.js';
 import { type CalibrationMethod, calibrationMethods } from '../../evaluate/calibration.js';
 import type { DeploymentView } from '../../evaluate/deployment.js';
 import { formatProportion, type IntervalMethod } from '../../evaluate/intervals.js';
@@ -11,14 +16,21 @@ import {
   type EvalResult,
   type EvalRun,
   type EvalSetting,
+  type RunExtras,
   runEvaluation,
   type SplitPlan,
+  type TrainedSplit,
 } from '../../evaluate/run.js';
 import { parseNgram } from '../../features/config.js';
+import { compareWithRules, type ScoredOutcome } from '../../rules/compare.js';
+import type { HybridPolicy } from '../../rules/hybrid.js';
+import type { CompiledRules } from '../../rules/matcher.js';
 import { log, printJson, progressBar } from '../io.js';
 import { addSourceOptions, type SourceFlags, sourceFromOptions } from '../source-options.js';
+import { type HybridFlags, loadCompiledRules, policyFromFlags } from './classify.js';
 
-interface EvalFlags extends SourceFlags {
+interface EvalFlags extends SourceFlags, Omit<HybridFlags, 'positive'> {
+  early?: string;
   method: string;
   ngram: string;
   sampleWeight?: string;
@@ -92,6 +104,71 @@ function splitPlan(f: EvalFlags): SplitPlan {
   return { kind: 'ratio', trainFraction: fraction };
 }
 
+/** `10,25,50`: prefix lengths in calls for `--early`. */
+function prefixList(text: string): number[] {
+  const out = text
+    .split(',')
+    .map((p) => numberFlag('--early', p, isInt(1), 'a list of integers ≥ 1 (calls)'));
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+/** Model alone, rules alone and hybrid over the pooled test samples of every split. */
+function rulesComparison(
+  trained: TrainedSplit[],
+  positive: string,
+  rules: CompiledRules,
+  policy: HybridPolicy,
+  ruleVerdicts: WeakMap<Trace, string[]>,
+): RunExtras['rules_comparison'] {
+  const outcomes: ScoredOutcome[] = [];
+  for (const part of trained) {
+    for (const t of part.test) {
+      let verdicts = ruleVerdicts.get(t);
+      if (!verdicts) {
+        verdicts = rules.matchTrace(t).map((h) => h.verdict);
+        ruleVerdicts.set(t, verdicts);
+      }
+      const c = part.model.classify(t);
+      let modelMalicious: boolean | null = null;
+      if (!c.empty) {
+        if (policy.threshold === undefined) modelMalicious = c.predicted === positive;
+        else {
+          let other = Number.NEGATIVE_INFINITY;
+          for (const [l, v] of c.scores) if (l !== positive && v > other) other = v;
+          modelMalicious = (c.scores.get(positive) ?? 0) - other >= policy.threshold;
+        }
+      }
+      outcomes.push({ label: t.label ?? '', modelMalicious, ruleVerdicts: verdicts });
+    }
+  }
+  return {
+    ...compareWithRules(outcomes, positive, { ...policy, positive }),
+    rules_count: rules.rules.length,
+    threshold: policy.threshold ?? null,
+  };
+}
+
+/** Side-by-side table of `rules_comparison`. */
+function renderRulesTable(c: NonNullable<RunExtras['rules_comparison']>): string {
+  const head = ['detector', 'TPR', 'FPR', 'precision'];
+  const rows = (['model', 'rules', 'combined'] as const).map((k) => [
+    k === 'combined' ? 'model + rules' : `${k} alone`,
+    formatProportion(c[k].tpr),
+    formatProportion(c[k].fpr),
+    formatProportion(c[k].precision),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [
+    `model, ${c.rules_count ?? 0} rule${c.rules_count === 1 ? '' : 's'} and both (positive ${JSON.stringify(c.positive)}; a detection is a malicious verdict):`,
+    ...[head, ...rows].map((r) =>
+      r
+        .map((cell, i) => pad(cell, widths[i]))
+        .join('  ')
+        .trimEnd(),
+    ),
+  ].join('\n');
+}
+
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
@@ -129,6 +206,16 @@ function renderSummary(result: EvalResult): string {
     '',
     renderTable(result.runs),
   ];
+  for (const run of result.runs) {
+    const head = result.runs.length > 1 ? `${run.method} ${run.ngram}-gram: ` : '';
+    if (run.rules_comparison) lines.push('', head + renderRulesTable(run.rules_comparison));
+    if (run.early) {
+      lines.push(
+        '',
+        `${head}${run.early.split ? `(${run.early.split}) ` : ''}${formatEarlyTable(run.early)}`,
+      );
+    }
+  }
   if (result.runs.length === 1) {
     lines.push('', 'confusion (rows actual, columns predicted):');
     const labels = r.confusion.labels;
@@ -216,6 +303,17 @@ export function register(program: Command): void {
         .choices([...calibrationMethods])
         .default('platt'),
     )
+    .option('--rules <path...>', 'also evaluate these behaviour rules: model alone, rules alone and both')
+    .option(
+      '--threshold <margin>',
+      'with --rules: the model calls a sample malicious when its positive margin ≥ this (default: argmax)',
+    )
+    .option('--suspicious-decides', 'with --rules: a suspicious rule hit alone counts as malicious')
+    .option('--allow-overrides-rules', 'with --rules: an allow rule also overrides malicious rules')
+    .option(
+      '--early <calls>',
+      'early detection: TPR/FPR after the first N calls for each N (e.g. 10,25,50,100,200,500,1000); threshold from --target-fpr (default 0.01) on training data',
+    )
     .option('--report <file.html>', 'write a self-contained HTML report with charts')
     .option('--json', 'machine-readable output (one JSON document on stdout)')
     .option('--quiet', 'no progress or logs');
@@ -251,6 +349,29 @@ export function register(program: Command): void {
     );
     const split = splitPlan(f);
     const source = sourceFromOptions(f, [], { detail: 'api' });
+    const rules = f.rules ? loadCompiledRules(f.rules) : undefined;
+    const streamingRules = f.rules && f.early !== undefined ? loadStreamingRules(f.rules).rules : undefined;
+    const policy = policyFromFlags({ ...f, positive: undefined });
+    const prefixes = f.early === undefined ? undefined : prefixList(f.early);
+    const ruleVerdicts = new WeakMap<Trace, string[]>();
+    const analyse = (trained: TrainedSplit[], positive: string): RunExtras => {
+      const extras: RunExtras = {};
+      if (rules) extras.rules_comparison = rulesComparison(trained, positive, rules, policy, ruleVerdicts);
+      if (prefixes) {
+        const first = trained[0];
+        const early = earlyDetection({
+          model: first.model,
+          train: first.train,
+          test: first.test,
+          positive,
+          prefixes,
+          targetFpr: targetFpr ?? 0.01,
+          ...(streamingRules ? { rules: streamingRules } : {}),
+        });
+        extras.early = { split: first.splitName, ...early };
+      }
+      return extras;
+    };
     let bar: ReturnType<typeof progressBar> | undefined;
     const result = await runEvaluation({
       source,
@@ -267,6 +388,8 @@ export function register(program: Command): void {
       volume,
       keepDuplicates: f.keepDuplicates === true,
       calibration: f.calibration,
+      detail: rules ? 'full' : 'api',
+      analyse,
       onRun: (done, total) => {
         bar ??= progressBar('eval', total, f.quiet, 'runs');
         bar.tick(done === 0 ? 0 : 1);
