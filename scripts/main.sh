@@ -18,7 +18,8 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 malgram() { node bin/malgram.js "$@"; }
 
 step "1/9 install and build"
-npm ci --no-audit --no-fund
+# build better-sqlite3 from source: its prebuilt download needs the internet
+npm_config_build_from_source=true npm ci --no-audit --no-fund
 npm run build
 mkdir -p "$OUT"
 

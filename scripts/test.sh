@@ -16,7 +16,9 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-npm ci --no-audit --no-fund
+# better-sqlite3 would try to download a prebuilt binary first (it hangs without internet):
+# build it from source, with the Node headers this machine has.
+npm_config_build_from_source=true npm ci --no-audit --no-fund
 npm run build
 npm run typecheck
 npm run lint

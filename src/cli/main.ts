@@ -54,6 +54,13 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
 
 /** Runs the CLI and returns the exit status (0 ok, 1 usage/input error, 2 internal error). */
 export async function main(argv: string[]): Promise<number> {
+  // `malgram ... | head`: a closed pipe ends the output, it is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(ExitCode.ok);
+      throw err;
+    });
+  }
   let program: Command;
   try {
     program = await buildProgram(argv);
