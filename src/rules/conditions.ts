@@ -9,10 +9,17 @@
 // gt, ge, lt, le          integer compare (decimal or 0x hex); false when the value is not an integer
 // bits_all / bits_any     all / any of the mask's bits set (access masks, protection flags)
 // exists                  whether the argument is present at all
-// not: {...}              the inner condition does not hold (also true when the argument is absent)
+// not: {...}              the inner condition does not hold
 // any: [{...}, ...]       at least one of the conditions holds
 // Several operators in one mapping must all hold; an operator given a list holds when any element does.
 // `$name` as an operand is the value bound to variable `name` by an earlier step; `$$x` is literal `$x`.
+//
+// Absent data (three-valued, Kleene's strong logic): on a call that lacks the argument (or return
+// value), every operator but `exists` is *unknown*, not false. `not` of unknown is unknown, `any`
+// is true if a member is true else unknown if one is, a mapping is false if an operator is false
+// else unknown if one is. A step matches only a condition that is known true, so neither a
+// condition nor its negation matches a call without the data (CSV traces have API names only: a
+// `not: {equals: 0xffffffff}` must not pass there). `exists` is the one way to ask about absence.
 import { RE2JS } from 're2js';
 import type { ConditionDef, Scalar } from './schema.js';
 import { type ValueView, viewOf } from './values.js';
@@ -29,7 +36,15 @@ export class RuleCompileError extends Error {
 }
 
 export type Bindings = ReadonlyMap<string, ValueView>;
-export type ValueTest = (value: ValueView | undefined, vars: Bindings) => boolean;
+/** true, false, or undefined for unknown (the value, or a variable it refers to, is absent). */
+export type Truth = boolean | undefined;
+export type ValueTest = (value: ValueView | undefined, vars: Bindings) => Truth;
+
+/** Kleene conjunction of two truth values. */
+export function and3(a: Truth, b: Truth): Truth {
+  if (a === false || b === false) return false;
+  return a === undefined || b === undefined ? undefined : true;
+}
 
 /** Variables a condition may refer to (bound by earlier steps). */
 export interface VariableScope {
@@ -94,8 +109,9 @@ function stringTest(operator: string, values: Scalar[], scope: VariableScope, pa
       const text = typeof v === 'string' && v.startsWith('$$') ? v.slice(1) : String(v);
       return compileRegex(base === 'glob' ? globToRegex(text) : text, ignoreCase, p);
     });
-    if (base === 'glob') return (v) => v !== undefined && patterns.some((re) => re.matches(v.text));
-    return (v) => v !== undefined && patterns.some((re) => re.matcher(v.text).find());
+    if (base === 'glob')
+      return (v) => (v === undefined ? undefined : patterns.some((re) => re.matches(v.text)));
+    return (v) => (v === undefined ? undefined : patterns.some((re) => re.matcher(v.text).find()));
   }
   const operands = values.map((v, i) => operand(v, scope, [...path, ...(values.length > 1 ? [i] : [])]));
   const test = (v: ValueView, o: ValueView): boolean => {
@@ -114,12 +130,14 @@ function stringTest(operator: string, values: Scalar[], scope: VariableScope, pa
     }
   };
   return (v, vars) => {
-    if (v === undefined) return false;
+    if (v === undefined) return undefined;
+    let result: Truth = false;
     for (const op of operands) {
       const o = resolve(op, vars);
-      if (o !== undefined && test(v, o)) return true;
+      if (o === undefined) result = undefined;
+      else if (test(v, o)) return true;
     }
-    return false;
+    return result;
   };
 }
 
@@ -143,7 +161,8 @@ function numericTest(operator: string, value: number | string, scope: VariableSc
   };
   return (v, vars) => {
     const o = resolve(op, vars);
-    return v?.num !== undefined && o?.num !== undefined && cmp(v.num, o.num);
+    if (v === undefined || o === undefined) return undefined;
+    return v.num !== undefined && o.num !== undefined && cmp(v.num, o.num);
   };
 }
 
@@ -158,10 +177,21 @@ export function compileCondition(def: ConditionDef, scope: VariableScope, path: 
       tests.push((v) => (v !== undefined) === want);
     } else if (key === 'not') {
       const inner = compileCondition(value as ConditionDef, scope, p);
-      tests.push((v, vars) => !inner(v, vars));
+      tests.push((v, vars) => {
+        const t = inner(v, vars);
+        return t === undefined ? undefined : !t;
+      });
     } else if (key === 'any') {
       const inner = (value as ConditionDef[]).map((c, i) => compileCondition(c, scope, [...p, i]));
-      tests.push((v, vars) => inner.some((t) => t(v, vars)));
+      tests.push((v, vars) => {
+        let result: Truth = false;
+        for (const t of inner) {
+          const r = t(v, vars);
+          if (r === true) return true;
+          if (r === undefined) result = undefined;
+        }
+        return result;
+      });
     } else if (['gt', 'ge', 'lt', 'le', 'bits_all', 'bits_any'].includes(key)) {
       tests.push(numericTest(key, value as number | string, scope, p));
     } else {
@@ -169,5 +199,12 @@ export function compileCondition(def: ConditionDef, scope: VariableScope, path: 
     }
   }
   if (tests.length === 1) return tests[0];
-  return (v, vars) => tests.every((t) => t(v, vars));
+  return (v, vars) => {
+    let result: Truth = true;
+    for (const t of tests) {
+      result = and3(result, t(v, vars));
+      if (result === false) return false;
+    }
+    return result;
+  };
 }

@@ -50,9 +50,14 @@ export function compileCount(def: CountDef, path: Path): ExpressionNode<CountSta
 
   return {
     apis: step.apis,
-    newState: () => ({ fired: false, recent: [], total: 0, values: new Map() }),
+    newState: () => ({ fired: false, undetermined: false, recent: [], total: 0, values: new Map() }),
     feed(state, call) {
-      if (state.fired || !step.test(call, noVariables)) return null;
+      if (state.fired) return null;
+      const passes = step.test(call, noVariables);
+      if (passes !== true) {
+        if (passes === undefined) state.undetermined = true;
+        return null;
+      }
       const seen: Seen = {
         position: call.position,
         ts: call.call.ts,
@@ -61,7 +66,10 @@ export function compileCount(def: CountDef, path: Path): ExpressionNode<CountSta
       };
       if (distinctBy) {
         const value = distinctBy === 'api' ? call.apiLower : call.arg(distinctBy.candidates)?.lower;
-        if (value === undefined) return null;
+        if (value === undefined) {
+          state.undetermined = true;
+          return null;
+        }
         state.values.delete(value);
         state.values.set(value, seen);
         for (const [v, first] of state.values) {

@@ -3,6 +3,9 @@
 // has held so far; `any` holds once one member has. Because the stream is consumed as it comes,
 // `not X` means "X has not held up to now": a later X does not retract a hit already reported.
 // `not` is therefore only allowed inside `all`, beside at least one positive member.
+// Absent data: `not X` also fails once X became undetermined (a call could have advanced X but lacked
+// the argument to tell, node.ts), so a rule never fires because the data to refute it was missing.
+// Evidence is the union of the positive members' calls, each call once (first occurrence kept).
 import { type Evidence, type ExpressionNode, type NodeState, unionApis } from './node.js';
 import type { CallView } from './values.js';
 
@@ -32,6 +35,7 @@ function group(members: Member[], mode: 'all' | 'any'): ExpressionNode<GroupStat
     apis: unionApis(members.map((m) => m.node.apis)),
     newState: () => ({
       fired: false,
+      undetermined: false,
       members: members.map((m) => m.node.newState()),
       evidence: members.map(() => null),
     }),
@@ -40,12 +44,26 @@ function group(members: Member[], mode: 'all' | 'any'): ExpressionNode<GroupStat
       members.forEach((m, i) => {
         const hit = m.node.feed(state.members[i], call);
         if (hit) state.evidence[i] = hit;
+        if (state.members[i].undetermined) state.undetermined = true;
       });
-      const holds = (m: Member, i: number) =>
-        m.negated ? !state.members[i].fired : state.evidence[i] !== null;
+      const holds = (m: Member, i: number) => {
+        const s = state.members[i];
+        return m.negated ? !s.fired && !s.undetermined : state.evidence[i] !== null;
+      };
       if (mode === 'all' ? !members.every(holds) : !members.some(holds)) return null;
       state.fired = true;
-      return state.evidence.flatMap((e, i) => (e && !members[i].negated ? e : []));
+      return distinctCalls(state.evidence.flatMap((e, i) => (e && !members[i].negated ? e : [])));
     },
   };
+}
+
+/** The evidence with each call (process id and index) listed once, in first-seen order. */
+function distinctCalls(evidence: Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  return evidence.filter((e) => {
+    const key = `${e.pid ?? ''}:${e.index}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

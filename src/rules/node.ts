@@ -14,6 +14,12 @@ export interface Evidence {
 
 export interface NodeState {
   fired: boolean;
+  /**
+   * Some call could have advanced this expression but lacked the data to tell (a condition on an
+   * absent argument was unknown). A `not` member of `all` only holds when its expression neither
+   * fired nor became undetermined: absence of evidence is not evidence of absence.
+   */
+  undetermined: boolean;
 }
 
 export interface ExpressionNode<S extends NodeState = NodeState> {
@@ -47,13 +53,23 @@ export interface Window {
  * both calls; without them (e.g. CSV data) only the calls window applies.
  */
 export function inWindow(window: Window | undefined, start: Mark, now: Mark): boolean {
+  return inWindowAt(window, start, now.position, now.ts);
+}
+
+/** inWindow with the current position and time passed apart (no Mark allocated per call). */
+export function inWindowAt(
+  window: Window | undefined,
+  start: Mark,
+  position: number,
+  ts: number | undefined,
+): boolean {
   if (!window) return true;
-  if (window.calls !== undefined && now.position - start.position + 1 > window.calls) return false;
+  if (window.calls !== undefined && position - start.position + 1 > window.calls) return false;
   if (
     window.seconds !== undefined &&
     start.ts !== undefined &&
-    now.ts !== undefined &&
-    now.ts - start.ts > window.seconds
+    ts !== undefined &&
+    ts - start.ts > window.seconds
   )
     return false;
   return true;

@@ -11,26 +11,31 @@
 // Memory bound: at most MAX_PARTIALS partial matches per sequence per process. When a new or advanced
 // partial would exceed it, the least recently started/advanced partial is dropped: a match that needs
 // it is missed (a false negative), never invented. Partials also end when they leave the window.
+//
+// Absent data: a call whose step test is unknown (conditions.ts) does not advance a partial, and a
+// call whose `until` test is unknown ends the partials it might have aborted; either marks the state
+// undetermined (node.ts). Speed: steps are indexed by API name, so a call whose API no step (nor
+// `until`) names returns at once; partials are checked only when the call can advance or abort them,
+// and out-of-window partials are dropped when met (or evicted first by the cap, being the oldest).
 import { type Bindings, type Path, RuleCompileError, type VariableScope } from './conditions.js';
 import {
   type Evidence,
   type ExpressionNode,
   evidenceOf,
-  inWindow,
-  type Mark,
+  inWindowAt,
   type NodeState,
   unionApis,
 } from './node.js';
 import type { SequenceDef } from './schema.js';
 import { type CompiledStep, compileStep } from './step.js';
-import type { ValueView } from './values.js';
+import type { CallView, ValueView } from './values.js';
 
 export const MAX_PARTIALS = 64;
 
 interface PartialMatch {
   stage: number;
   vars: Map<string, ValueView>;
-  start: Mark;
+  start: { position: number; ts?: number };
   evidence: Evidence[];
 }
 
@@ -39,6 +44,7 @@ export interface SequenceState extends NodeState {
 }
 
 const noVariables: Bindings = new Map();
+const noStages: readonly boolean[] = [];
 
 function keyOf(stage: number, vars: Map<string, ValueView>): string {
   let key = String(stage);
@@ -60,37 +66,81 @@ export function compileSequence(def: SequenceDef, path: Path): ExpressionNode<Se
   const scope: VariableScope = { bound };
   const until = def.until ? compileStep(def.until, scope, [...path, 'until']) : null;
   const within = def.within;
+  const last = steps.length - 1;
+
+  // API name -> which stages' steps can accept it (steps with any API are in every entry).
+  const anyApiStages = steps.map((s) => s.apis === null);
+  const stagesByApi = new Map<string, boolean[]>();
+  steps.forEach((s, i) => {
+    for (const api of s.apis ?? []) {
+      const stages = stagesByApi.get(api) ?? [...anyApiStages];
+      stages[i] = true;
+      stagesByApi.set(api, stages);
+    }
+  });
+  const anyApiMatters = anyApiStages.some(Boolean) ? anyApiStages : noStages;
+
+  /** Drops the partials this call aborts (`until`) or that left the window. */
+  function prune(state: SequenceState, call: CallView, checkUntil: boolean): void {
+    for (const [key, p] of state.partials) {
+      if (!inWindowAt(within, p.start, call.position, call.call.ts)) {
+        state.partials.delete(key);
+        continue;
+      }
+      if (!checkUntil) continue;
+      const aborts = (until as CompiledStep).test(call, p.vars);
+      if (aborts === false) continue;
+      if (aborts === undefined) state.undetermined = true;
+      state.partials.delete(key);
+    }
+  }
 
   return {
     apis: unionApis([...steps, ...(until ? [until] : [])].map((s) => s.apis)),
-    newState: () => ({ fired: false, partials: new Map() }),
+    newState: () => ({ fired: false, undetermined: false, partials: new Map() }),
     feed(state, call) {
       if (state.fired) return null;
-      const now: Mark = { position: call.position, ts: call.call.ts };
-      for (const [key, p] of state.partials) {
-        if (!inWindow(within, p.start, now) || (until?.test(call, p.vars) ?? false))
-          state.partials.delete(key);
-      }
-      const next: PartialMatch[] = [];
-      const extend = (p: PartialMatch | null): Evidence[] | null => {
-        const stage = p ? p.stage : 0;
-        const step = steps[stage];
-        if (!step.test(call, p ? p.vars : noVariables)) return null;
-        const bound = step.bind(call);
-        if (!bound) return null;
-        const evidence = [...(p ? p.evidence : []), evidenceOf(call)];
-        if (stage + 1 === steps.length) return evidence;
-        const vars = p ? new Map([...p.vars, ...bound]) : bound;
-        next.push({ stage: stage + 1, vars, start: p ? p.start : now, evidence });
-        return null;
-      };
+      const api = call.apiLower;
+      const checkUntil = until !== null && (until.apis === null || until.apis.has(api));
+      const stages = stagesByApi.get(api) ?? anyApiMatters;
+      if (stages.length === 0 && !checkUntil) return null;
+      if (state.partials.size > 0) prune(state, call, checkUntil);
+      if (stages.length === 0) return null;
+
+      let advanced: PartialMatch[] | null = null;
       for (const p of state.partials.values()) {
-        const done = extend(p);
-        if (done) return fire(state, done);
+        if (!stages[p.stage]) continue;
+        const passes = steps[p.stage].test(call, p.vars);
+        if (passes !== true) {
+          if (passes === undefined) state.undetermined = true;
+          continue;
+        }
+        const bound = steps[p.stage].bind(call);
+        if (!bound) {
+          state.undetermined = true;
+          continue;
+        }
+        const evidence = [...p.evidence, evidenceOf(call)];
+        if (p.stage === last) return fire(state, evidence);
+        const vars = bound.size === 0 ? p.vars : new Map([...p.vars, ...bound]);
+        advanced = advanced ?? [];
+        advanced.push({ stage: p.stage + 1, vars, start: p.start, evidence });
       }
-      const single = extend(null);
-      if (single) return fire(state, single);
-      for (const p of next) {
+      if (stages[0]) {
+        const passes = steps[0].test(call, noVariables);
+        if (passes === undefined) state.undetermined = true;
+        const bound = passes === true ? steps[0].bind(call) : null;
+        if (passes === true && !bound) state.undetermined = true;
+        if (bound) {
+          const evidence = [evidenceOf(call)];
+          if (last === 0) return fire(state, evidence);
+          const start = { position: call.position, ts: call.call.ts };
+          advanced = advanced ?? [];
+          advanced.push({ stage: 1, vars: bound, start, evidence });
+        }
+      }
+      if (!advanced) return null;
+      for (const p of advanced) {
         const key = keyOf(p.stage, p.vars);
         state.partials.delete(key);
         state.partials.set(key, p);

@@ -1,10 +1,14 @@
 // One step: the test a single call must pass (API name, category, argument and return conditions,
 // success status), and the variables it binds for later steps.
+// The test is three-valued (conditions.ts): a wrong API name, or data present and failing, is false;
+// a condition on data the call does not carry (argument, return value, status, category) is unknown,
+// and the step does not match such a call (callers treat unknown as "cannot tell", never as a pass).
 import {
   type Bindings,
   compileCondition,
   type Path,
   RuleCompileError,
+  type Truth,
   type ValueTest,
   type VariableScope,
 } from './conditions.js';
@@ -14,8 +18,8 @@ import { argCandidates, type CallView, type ValueView } from './values.js';
 export interface CompiledStep {
   /** Lower-cased API names, or null for any API. */
   apis: ReadonlySet<string> | null;
-  /** Whether the call passes this step given the variables bound so far. */
-  test(call: CallView, vars: Bindings): boolean;
+  /** Whether the call passes this step given the variables bound so far; undefined = unknown (data absent). */
+  test(call: CallView, vars: Bindings): Truth;
   /** Variables this step binds (name -> value), or null when a source is missing from the call. */
   bind(call: CallView): Map<string, ValueView> | null;
   /** Names of the variables this step binds. */
@@ -31,6 +35,9 @@ function nameSet(value: string | string[] | undefined): Set<string> | null {
   if (names.includes('*')) return null;
   return new Set(names);
 }
+
+/** What a step without `bind` binds: shared, never written to. */
+const noBindings: Map<string, ValueView> = new Map();
 
 export function compileStep(def: StepDef, scope: VariableScope, path: Path): CompiledStep {
   const apis = nameSet(def.api);
@@ -65,13 +72,30 @@ export function compileStep(def: StepDef, scope: VariableScope, path: Path): Com
     binds,
     test(call, vars) {
       if (apis && !apis.has(call.apiLower)) return false;
-      if (categories && !categories.has((call.call.category ?? '').toLowerCase())) return false;
-      if (status !== undefined && call.call.status !== status) return false;
-      if (retTest && !retTest(call.ret(), vars)) return false;
-      for (const a of argTests) if (!a.test(call.arg(a.candidates), vars)) return false;
-      return true;
+      let result: Truth = true;
+      if (categories) {
+        const category = call.call.category;
+        if (category === undefined) result = undefined;
+        else if (!categories.has(category.toLowerCase())) return false;
+      }
+      if (status !== undefined) {
+        if (call.call.status === undefined) result = undefined;
+        else if (call.call.status !== status) return false;
+      }
+      if (retTest) {
+        const t = retTest(call.ret(), vars);
+        if (t === false) return false;
+        if (t === undefined) result = undefined;
+      }
+      for (const a of argTests) {
+        const t = a.test(call.arg(a.candidates), vars);
+        if (t === false) return false;
+        if (t === undefined) result = undefined;
+      }
+      return result;
     },
     bind(call) {
+      if (sources.length === 0) return noBindings;
       const out = new Map<string, ValueView>();
       for (const options of sources) {
         for (const o of options) {
