@@ -265,16 +265,21 @@ export function formatEarlyTable(r: EarlyReport): string {
   const d = r.calls_until_alert;
   if (d) {
     lines.push(
-      `calls until alert (detected malware, n=${d.n}): p10 ${d.p10} p25 ${d.p25} median ${d.p50} p75 ${d.p75} p90 ${d.p90} max ${d.max} mean ${d.mean.toFixed(1)}`,
+      `calls until alert (detected malware, n=${d.n}): p10 ${num(d.p10)} p25 ${num(d.p25)} median ${num(d.p50)} p75 ${num(d.p75)} p90 ${num(d.p90)} max ${d.max} mean ${d.mean.toFixed(1)}`,
     );
   }
   const h = r.high_risk_before_alert;
   if (h && r.high_risk_any_before_alert) {
     lines.push(
-      `high-risk calls before the alert: mean ${h.mean.toFixed(2)}, median ${h.p50}, p90 ${h.p90}, max ${h.max}; ` +
+      `high-risk calls before the alert: mean ${h.mean.toFixed(2)}, median ${num(h.p50)}, p90 ${num(h.p90)}, max ${h.max}; ` +
         `traces with any: ${pct(r.high_risk_any_before_alert)}`,
     );
   }
   if (r.rule_first > 0) lines.push(`alerts raised by a rule before the model: ${r.rule_first}`);
   return lines.join('\n');
+}
+
+/** An interpolated percentile for a table: at most one decimal (25.19999999999999 → 25.2). */
+function num(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(1);
 }
