@@ -26,7 +26,7 @@ import {
 } from './config.js';
 import { sampleWeight, stringFeatureName } from './converter.js';
 import type { FeatureDictionary } from './dictionary.js';
-import { exactLog } from './exact-log.js';
+import { logTf } from './exact-log.js';
 import { hashedName } from './fnv1.js';
 import { EMPTY, NumericIndex } from './numeric-index.js';
 import { pushEntry, type SparseVector } from './sparse-vector.js';
@@ -156,7 +156,6 @@ export function fastPathApplies(native: NativeConfig): boolean {
 
 const MAX_CLASSIFY_INTERNED = 1 << 16;
 const MAX_MISSES = 1 << 20;
-const LOG_TF = Float64Array.from({ length: 4096 }, (_, tf) => exactLog(1 + tf));
 
 /** The hot path (global weight `bin`, API n-grams only). One instance per model. */
 export class ApiNgramExtractor {
@@ -173,12 +172,21 @@ export class ApiNgramExtractor {
   private missesAtSize = -1;
   /** n-grams whose API ids do not fit the numeric key (huge vocabularies). */
   private readonly wideIndex = new Map<string, number>();
-  private counts = new Uint32Array(1024);
+  /** By feature: the mark of wide n-grams (see `extract`); the per-feature merge (allocated when first needed). */
+  private wideMarks = new Int32Array(1024);
+  private merged = new Uint32Array(0);
+  /** By feature: whether some n-gram key maps to it; `sharedFeatures` once one has two keys. */
+  private keyed = new Uint8Array(1024);
+  private sharedFeatures = false;
   /** Lazily named features: offset of their ids in `pool` (by feature index), -1 otherwise. */
   private pendingOffset = new Int32Array(1024).fill(-1);
   private pool = new Int32Array(4096);
   private poolLength = 0;
-  private touched = new Int32Array(1024);
+  /** The current trace's distinct n-grams by position (first-occurrence order): feature and occurrences. */
+  private positionFeature = new Int32Array(1024);
+  private positionTally = new Int32Array(1024);
+  /** Marks ≤ epoch are stale; a mark epoch + 1 + p says "seen in this trace at position p". */
+  private epoch = 0;
   private ids = new Int32Array(1024);
   /** Occurrences of n-grams unknown to the dictionary in the last classify-mode extraction. */
   unknownNgrams = 0;
@@ -204,6 +212,9 @@ export class ApiNgramExtractor {
     this.keyIndex = new NumericIndex();
     this.wideIndex.clear();
     this.misses.clear();
+    this.keyed.fill(0);
+    this.sharedFeatures = false;
+    this.wideMarks.fill(0);
   }
 
   /**
@@ -214,7 +225,11 @@ export class ApiNgramExtractor {
     this.pendingOffset.fill(-1);
     this.poolLength = 0;
     this.keyIndex.remap(map);
+    this.wideMarks.fill(0);
     this.misses.clear();
+    const keyed = new Uint8Array(this.keyed.length);
+    for (let f = 0; f < map.length && f < keyed.length; f++) if (map[f] >= 0) keyed[map[f]] = this.keyed[f];
+    this.keyed = keyed;
     for (const [k, v] of this.wideIndex) {
       if (map[v] < 0) this.wideIndex.delete(k);
       else this.wideIndex.set(k, map[v]);
@@ -320,6 +335,7 @@ export class ApiNgramExtractor {
         f = create ? this.newFeature(ids, start, n) : this.findFeature(ids, start, n);
         if (f < 0) return -1;
         this.wideIndex.set(wkey, f);
+        this.claim(f);
       }
       return f;
     }
@@ -340,23 +356,47 @@ export class ApiNgramExtractor {
       }
     }
     this.keyIndex.set(key, f, hash);
+    this.claim(f);
     return f;
+  }
+
+  /** Records that an n-gram key maps to feature f (two keys on one feature: counts merge by feature). */
+  private claim(f: number): void {
+    if (f >= this.keyed.length) this.growByFeature(this.dictionary.size);
+    if (this.keyed[f] === 1) this.sharedFeatures = true;
+    this.keyed[f] = 1;
   }
 
   /**
    * Extracts the features of one trace into `x` (index, weighted value, first-occurrence order). In train mode
    * (`create`) new n-grams become features and document frequencies are counted; in classify
    * mode unknown n-grams are only counted in `unknownNgrams`. Returns the number of entries.
+   *
+   * Each distinct n-gram of the trace gets a position (first-occurrence order) whose feature
+   * and tally live in dense arrays; the key index's slot (the cache line the probe just read)
+   * keeps the mark epoch + 1 + position, so the per-call work touches one random cache line and
+   * no branch depends on whether the n-gram is new to the trace. A feature reached by two keys
+   * (a hashed feature space, or a name a datum made) is merged by feature afterwards: tf is
+   * always per feature, in the order features first occur.
    */
   extract(trace: Trace, create: boolean, x: SparseVector): number {
     x.length = 0;
     this.unknownNgrams = 0;
+    this.startEpoch(trace);
+    const epoch = this.epoch;
     let nTouched = 0;
     for (const p of trace.processes) {
       const len = this.sequence(p, create);
       const ids = this.ids;
       const base = this.base;
       for (let n = this.range.min; n <= this.range.max; n++) {
+        const index = this.keyIndex;
+        let keys = index.keys;
+        let cells = index.cells;
+        let mask = index.mask;
+        if (nTouched + len > this.positionTally.length) this.growPositions(nTouched + len);
+        const positionFeature = this.positionFeature;
+        const positionTally = this.positionTally;
         for (let i = 0; i + n <= len; i++) {
           // key and hash of the n-gram, then an inline probe of the key index
           let key = n - 1;
@@ -369,53 +409,120 @@ export class ApiNgramExtractor {
             hash = Math.imul(hash ^ id, 0x85ebca6b);
             hash ^= hash >>> 13;
           }
-          const index = this.keyIndex;
-          const keys = index.keys;
-          const values = index.values;
-          const mask = index.mask;
           let slot = hash & mask;
           let f = EMPTY;
           while (fits) {
-            f = values[slot];
-            if (f === EMPTY || keys[slot] === key) break;
+            f = cells[4 * slot + 2];
+            if (f === EMPTY || keys[2 * slot] === key) break;
             slot = (slot + 1) & mask;
           }
-          if (f === EMPTY) f = this.lookupSlow(ids, i, n, create, hash);
-          if (f < 0) {
-            this.unknownNgrams++;
-            continue;
-          }
-          if (f >= this.counts.length) this.growCounts(this.dictionary.size);
-          if (this.counts[f]++ === 0) {
-            if (nTouched === this.touched.length) {
-              const t = new Int32Array(this.touched.length * 2);
-              t.set(this.touched);
-              this.touched = t;
+          let mark: number;
+          if (f === EMPTY) {
+            f = this.lookupSlow(ids, i, n, create, hash);
+            if (f < 0) {
+              this.unknownNgrams++;
+              continue;
             }
-            this.touched[nTouched++] = f;
+            if (!fits) {
+              if (f >= this.wideMarks.length) this.growByFeature(this.dictionary.size);
+              mark = this.wideMarks[f];
+              const seen = (epoch - mark) >>> 31;
+              const position = nTouched + seen * (mark - epoch - 1 - nTouched);
+              this.wideMarks[f] = epoch + 1 + position;
+              positionFeature[position] = f;
+              positionTally[position]++;
+              nTouched += 1 - seen;
+              continue;
+            }
+            // the key index may have grown (marks move with their entries)
+            keys = index.keys;
+            cells = index.cells;
+            mask = index.mask;
+            slot = index.slotOf(key, hash);
           }
+          // branch-free: a mispredicted "new in this trace?" branch would stall the probes in flight
+          mark = cells[4 * slot + 3];
+          const seen = (epoch - mark) >>> 31; // 1 when mark > epoch
+          const position = nTouched + seen * (mark - epoch - 1 - nTouched);
+          cells[4 * slot + 3] = epoch + 1 + position;
+          positionFeature[position] = f;
+          positionTally[position]++;
+          nTouched += 1 - seen;
         }
       }
     }
-    const sw = this.native.sample_weight;
-    const counts = this.counts;
-    const freq = this.dictionary.frequency;
-    for (let k = 0; k < nTouched; k++) {
-      const f = this.touched[k];
-      const tf = counts[f];
-      counts[f] = 0;
-      if (create) freq[f]++;
-      pushEntry(x, f, sw === 'bin' ? 1 : sw === 'tf' ? tf : tf < 4096 ? LOG_TF[tf] : exactLog(1 + tf));
-    }
-    return nTouched;
+    this.epoch += nTouched;
+    return this.emit(nTouched, create, x);
   }
 
-  private growCounts(n: number): void {
-    let cap = this.counts.length;
+  /** Makes sure the trace's positions fit above the epoch (int32 marks); clears every mark when not. */
+  private startEpoch(trace: Trace): void {
+    let bound = 0;
+    const perCall = (this.range.max - this.range.min + 1) * (this.policy === 'expand' ? this.cap : 1);
+    for (const p of trace.processes) bound += p.calls.length * perCall;
+    if (this.epoch + bound < 0x7fffffff) return;
+    this.keyIndex.clearScratch();
+    this.wideMarks.fill(0);
+    this.epoch = 0;
+  }
+
+  /** Makes room for `n` positions (a process adds at most one per call and n). */
+  private growPositions(n: number): void {
+    let cap = this.positionTally.length;
+    while (cap < n) cap *= 2;
+    const f = new Int32Array(cap);
+    f.set(this.positionFeature);
+    this.positionFeature = f;
+    const t = new Int32Array(cap);
+    t.set(this.positionTally);
+    this.positionTally = t;
+  }
+
+  /** Turns the tallies of the trace's positions into `x` (clearing them); merges by feature when keys share one. */
+  private emit(nTouched: number, create: boolean, x: SparseVector): number {
+    const sw = this.native.sample_weight;
+    const positionFeature = this.positionFeature;
+    const positionTally = this.positionTally;
+    const freq = this.dictionary.frequency;
+    let n = nTouched;
+    if (this.sharedFeatures) {
+      // every feature a key maps to is below keyed.length (claim); merged is all zeros between traces
+      if (this.merged.length < this.keyed.length) this.merged = new Uint32Array(this.keyed.length);
+      const merged = this.merged;
+      // compacts the positions in place into distinct features (the write index never passes the read index)
+      n = 0;
+      for (let k = 0; k < nTouched; k++) {
+        const f = positionFeature[k];
+        if (merged[f] === 0) positionFeature[n++] = f;
+        merged[f] += positionTally[k];
+        positionTally[k] = 0;
+      }
+      for (let k = 0; k < n; k++) {
+        const f = positionFeature[k];
+        positionTally[k] = merged[f];
+        merged[f] = 0;
+      }
+    }
+    for (let k = 0; k < n; k++) {
+      const f = positionFeature[k];
+      const tf = positionTally[k];
+      positionTally[k] = 0;
+      if (create) freq[f]++;
+      pushEntry(x, f, sw === 'bin' ? 1 : sw === 'tf' ? tf : logTf(tf));
+    }
+    return n;
+  }
+
+  /** Grows the by-feature arrays (`wideMarks`, `keyed`) past index n. */
+  private growByFeature(n: number): void {
+    let cap = this.wideMarks.length;
     while (cap <= n) cap *= 2;
-    const c = new Uint32Array(cap);
-    c.set(this.counts);
-    this.counts = c;
+    const c = new Int32Array(cap);
+    c.set(this.wideMarks);
+    this.wideMarks = c;
+    const k = new Uint8Array(cap);
+    k.set(this.keyed);
+    this.keyed = k;
   }
 
   /** Fills `ids` with the API ids of one process; returns the length. */

@@ -7,7 +7,7 @@
 import type { Datum, FeatureVector } from '../core/datum.js';
 import { InputError } from '../core/errors.js';
 import type { ConverterConfig, GlobalWeight, SampleWeight, TypeParams } from './config.js';
-import { exactLog } from './exact-log.js';
+import { exactLog, logTf } from './exact-log.js';
 import { hashedName } from './fnv1.js';
 import { formatG } from './format-g.js';
 import { type KeyMatcher, ruleMatcher } from './key-matcher.js';
@@ -18,7 +18,7 @@ import { WeightManager } from './weight-manager.js';
 export function sampleWeight(sw: SampleWeight, tf: number): number {
   if (sw === 'bin') return 1;
   if (sw === 'tf') return tf;
-  return exactLog(1 + tf);
+  return logTf(tf);
 }
 
 /** The name of a string feature (§2.7). */
@@ -115,7 +115,8 @@ function numFilter(p: TypeParams, where: string): (x: number) => number {
   }
 }
 
-function checkKey(key: string): void {
+/** Jubatus refuses a datum key containing '$' (it would break the feature name). */
+export function checkKey(key: string): void {
   if (key.includes('$'))
     throw new InputError(`feature key cannot contain '$': ${JSON.stringify(key)}`, 'datum');
 }
@@ -127,6 +128,16 @@ export class DatumConverter {
   private readonly numRules: CompiledNumRule[];
   private readonly combinations: CompiledCombination[];
   private readonly hashMaxSize?: number;
+  /**
+   * The common case, converted without the generic machinery: one built-in `space` rule with
+   * global weight `bin`, no string filters, number rules or combinations (e.g. `api_call` holding
+   * space-separated n-grams). Same features, values and order as the generic path.
+   */
+  private readonly spaceOnly: CompiledStringRule | undefined;
+  /** The single `space` rule (`spaceOnly`) when feature hashing is off: what `SpaceDatumIndex` serves. */
+  get plainSpaceRule(): { matches: KeyMatcher; sw: SampleWeight; gw: GlobalWeight } | undefined {
+    return this.hashMaxSize === undefined ? this.spaceOnly : undefined;
+  }
   /** Whether any rule uses idf/idf1/bm25, and bm25. */
   readonly countsDocuments: boolean;
   readonly usesBm25: boolean;
@@ -164,6 +175,16 @@ export class DatumConverter {
       op: r.type === 'mul' ? (a: number, b: number) => a * b : (a: number, b: number) => a + b,
     }));
     this.hashMaxSize = config.hash_max_size;
+    const only = this.stringRules.length === 1 ? this.stringRules[0] : undefined;
+    this.spaceOnly =
+      only?.type === 'space' &&
+      only.gw === 'bin' &&
+      !stringTypes.has('space') &&
+      this.stringFilters.length === 0 &&
+      this.numRules.length === 0 &&
+      this.combinations.length === 0
+        ? only
+        : undefined;
     this.countsDocuments = this.stringRules.some((r) => r.gw === 'idf' || r.gw === 'idf1' || r.gw === 'bm25');
     this.usesBm25 = this.stringRules.some((r) => r.gw === 'bm25');
   }
@@ -175,6 +196,7 @@ export class DatumConverter {
 
   /** The unweighted vector (sample weights only), in Jubatus's rule order. */
   extract(datum: Datum): FeatureVector {
+    if (this.spaceOnly) return extractSpaceOnly(datum, this.spaceOnly);
     const fv: FeatureVector = [];
     // 1. string filters, chained: each rule sees the originals and earlier filters' outputs
     const filtered: Array<[string, string]> = [];
@@ -222,7 +244,8 @@ export class DatumConverter {
   convert(datum: Datum, weights: WeightManager, update: boolean): FeatureVector {
     const raw = this.extract(datum);
     if (update) weights.update(raw);
-    return this.finish(weights.apply(raw));
+    // global weight bin: every value stays its sample weight (≥ 1 or ln 2, never 0)
+    return this.finish(this.spaceOnly ? raw : weights.apply(raw));
   }
 
   /** Combination rules and hashing on an already weighted vector (steps 6–7). */
@@ -248,6 +271,36 @@ export class DatumConverter {
     }
     return fv;
   }
+}
+
+/** Whitespace of the `space` type: " \t\n\v\f\r". */
+export function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/** `extract` for a single `space` rule (see `spaceOnly`): tokens counted per value, first-occurrence order. */
+function extractSpaceOnly(datum: Datum, rule: CompiledStringRule): FeatureVector {
+  const fv: FeatureVector = [];
+  const suffix = `@space#${rule.sw}/${rule.gw}`;
+  for (const [key, value] of datum.stringValues) {
+    if (!rule.matches(key)) continue;
+    checkKey(key);
+    const counts = new Map<string, number>();
+    const end = value.length;
+    let i = 0;
+    while (i < end) {
+      while (i < end && isSpace(value.charCodeAt(i))) i++;
+      const start = i;
+      while (i < end && !isSpace(value.charCodeAt(i))) i++;
+      if (i > start) {
+        const token = value.slice(start, i);
+        counts.set(token, (counts.get(token) ?? 0) + 1);
+      }
+    }
+    const prefix = `${key}$`;
+    for (const [token, tf] of counts) fv.push([prefix + token + suffix, sampleWeight(rule.sw, tf)]);
+  }
+  return fv;
 }
 
 /** Byte-order comparison of two names (UTF-16 code-unit order; equal to UTF-8 byte order below U+D800). */

@@ -16,6 +16,8 @@ export class FeatureDictionary {
   private indexed = 0;
   /** True while every name came through `append` (so the native path may skip the lookup). */
   onlyAppended = true;
+  /** Changes whenever a feature is added or the numbering changes (caches of name → index check it). */
+  version = 0;
 
   get size(): number {
     return this.names.length;
@@ -64,6 +66,7 @@ export class FeatureDictionary {
    */
   append(name?: string, displayName?: string): number {
     const i = this.names.length;
+    this.version++;
     this.names.push(name);
     this.display.push(displayName);
     if (i >= this.frequency.length) {
@@ -81,6 +84,7 @@ export class FeatureDictionary {
 
   /** Keeps the listed old indices (ascending), renumbered 0.. in that order. */
   compact(keep: Int32Array): void {
+    this.version++;
     const names = Array.from(keep, (i) => this.name(i));
     const display = Array.from(keep, (i) => this.display[i]);
     const freq = new Uint32Array(Math.max(1024, keep.length * 2));
@@ -97,6 +101,7 @@ export class FeatureDictionary {
   }
 
   clear(): void {
+    this.version++;
     this.names.length = 0;
     this.display.length = 0;
     this.index.clear();

@@ -110,3 +110,19 @@ export function exactLog(x: number): number {
   ddAdd(kh, kl, lh, ll);
   return hi + lo;
 }
+
+const LOG_TF_CACHE = 4096;
+/** ln(1 + tf) for the `log_tf` sample weight, memoised for small tf (exactLog is ~100× Math.log). */
+const logTfCache = new Float64Array(LOG_TF_CACHE);
+
+/** exactLog(1 + tf), bit for bit, cached for tf < 4096 (tf ≥ 1: a cached 0 means "not yet"). */
+export function logTf(tf: number): number {
+  if (tf < LOG_TF_CACHE && tf >= 1) {
+    const v = logTfCache[tf];
+    if (v !== 0) return v;
+    const computed = exactLog(1 + tf);
+    logTfCache[tf] = computed;
+    return computed;
+  }
+  return exactLog(1 + tf);
+}

@@ -29,6 +29,7 @@ import {
 import { DatumConverter, sortAndMerge } from '../features/converter.js';
 import { FeatureDictionary } from '../features/dictionary.js';
 import { hashedName } from '../features/fnv1.js';
+import { SpaceDatumIndex } from '../features/space-datum-index.js';
 import { pushEntry, type SparseVector, sparseVector } from '../features/sparse-vector.js';
 import { WeightManager } from '../features/weight-manager.js';
 import type { LinearClassifier } from './linear-classifier.js';
@@ -74,6 +75,8 @@ export class OnlineModel implements Model {
   readonly native: NativeConfig | undefined;
   readonly weights: WeightManager;
   private readonly extractor: ApiNgramExtractor | undefined;
+  /** Datum classification without building feature names (single `space` rule, bin, no hashing). */
+  private readonly datumIndex: SpaceDatumIndex | undefined;
   private readonly counts = new Map<string, number>();
   private readonly x: SparseVector = sparseVector(1024);
   private samples = 0;
@@ -112,6 +115,8 @@ export class OnlineModel implements Model {
       this.native && fastPathApplies(this.native)
         ? new ApiNgramExtractor(this.native, this.dictionary, this.hashMaxSize)
         : undefined;
+    const spaceRule = this.datumConverter.plainSpaceRule;
+    this.datumIndex = spaceRule ? new SpaceDatumIndex(spaceRule, this.dictionary) : undefined;
   }
 
   // ---- labels -------------------------------------------------------------------------
@@ -248,6 +253,10 @@ export class OnlineModel implements Model {
   }
 
   classifyDatum(datum: Datum): Classification {
+    if (this.datumIndex) {
+      const empty = this.datumIndex.vector(datum, this.x);
+      return this.classifyX(this.x, empty);
+    }
     return this.classifyVector(this.convertDatum(datum));
   }
 

@@ -1,0 +1,147 @@
+// The hot paths give exactly (bit for bit) what the generic Jubatus converter gives: the n-gram
+// extractor (slot tallies, the key index growing in the middle of a trace, two keys on one
+// feature in a loaded model) and the datum path of the RPC endpoint (token cache, cache
+// invalidation when the model changes, several values, unknown and hostile tokens).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Datum } from '../../src/core/datum.js';
+import type { Trace } from '../../src/core/trace.js';
+import { type ClassifierConfig, configFromFlags } from '../../src/features/config.js';
+import { createModel, modelFromBytes, type OnlineModel } from '../../src/learn/model.js';
+import { seededRandom } from '../../src/learn/training.js';
+
+const trace = (id: string, ...procs: string[][]): Trace => ({
+  id,
+  format: 'test',
+  processes: procs.map((apis, i) => ({ pid: i + 1, calls: apis.map((api) => ({ api })) })),
+});
+
+/** A Markov-ish API sequence over `vocab` names (deterministic per seed). */
+function sequence(seed: number, length: number, vocab: number): string[] {
+  const rnd = seededRandom(seed);
+  const out: string[] = [];
+  let cur = 0;
+  for (let i = 0; i < length; i++) {
+    cur = rnd() < 0.3 ? Math.floor(rnd() * vocab) : (cur * 7 + (seed % 3) + 1) % vocab;
+    out.push(`Api${cur}`);
+  }
+  return out;
+}
+
+/** classify's hot path vs the generic converter on the same model: same scores, bit for bit. */
+function assertSameAsConverter(m: OnlineModel, t: Trace): void {
+  const fast = m.classify(t);
+  const slow = m.classifyVector(m.convert(t));
+  assert.deepEqual([...fast.scores], [...slow.scores], t.id);
+  assert.equal(fast.predicted, slow.predicted);
+}
+
+function assertDatumSameAsConverter(m: OnlineModel, d: Datum, what: string): void {
+  const fast = m.classifyDatum(d);
+  const slow = m.classifyVector(m.convertDatum(d));
+  assert.deepEqual([...fast.scores], [...slow.scores], what);
+  assert.equal(fast.empty, slow.empty, what);
+}
+
+describe('n-gram extractor hot path', () => {
+  it('matches the converter bit for bit while the key index grows in the middle of traces', () => {
+    const config = configFromFlags({ method: 'AROW', ngram: '1-3' });
+    const m = createModel(config);
+    const reference = createModel(config);
+    // one long trace per step: thousands of new n-grams each, so the key index rebuilds mid-trace
+    for (let i = 0; i < 6; i++) {
+      const t = trace(`t${i}`, sequence(i, 6000, 400), sequence(i + 50, 300, 30));
+      m.train(t, `l${i % 2}`);
+      reference.trainVector(reference.convert(t), `l${i % 2}`);
+    }
+    assert.ok(m.numFeatures() > 20_000, `${m.numFeatures()} features`);
+    assert.deepEqual(m.cells(), reference.cells(), 'same weights and covariances, bit for bit');
+    for (let i = 0; i < 4; i++) assertSameAsConverter(m, trace(`p${i}`, sequence(i + 100, 3000, 450)));
+  });
+
+  it('merges by feature when two n-gram keys name one feature (a loaded model)', () => {
+    // the unigram `A_B` and the bigram A,B have the same feature name
+    const trained = createModel(configFromFlags({ method: 'PA', ngram: '1-2' }));
+    trained.train(trace('a', ['A', 'B', 'A', 'C']), 'x');
+    trained.train(trace('b', ['C', 'A_B', 'C']), 'y');
+    const loaded = modelFromBytes(trained.toBytes());
+    const probe = trace('p', ['A', 'B', 'A_B', 'C', 'A', 'B'], ['A_B', 'Q']);
+    assertSameAsConverter(loaded, probe);
+    const c = loaded.classify(probe);
+    assert.notEqual(c.scores.get('x'), 0);
+  });
+
+  it('keeps agreeing after pruning renumbers the features', () => {
+    const m = createModel(configFromFlags({ ngram: 2 }), { maxFeatures: 300 });
+    for (let i = 0; i < 20; i++) m.train(trace(`t${i}`, sequence(i, 400, 60)), `l${i % 2}`);
+    assert.ok(m.prunedFeatures > 0);
+    for (let i = 0; i < 5; i++) assertSameAsConverter(m, trace(`p${i}`, sequence(i + 7, 500, 70)));
+  });
+});
+
+describe('datum hot path (RPC classify)', () => {
+  const hostile = ' __proto__\tconstructor  A_B_C\n\vA_B_C x\fy hasOwnProperty ';
+
+  for (const [name, config] of [
+    ['native log_tf 3-grams', configFromFlags({ ngram: 3 })],
+    ['native tf 1-2-grams', configFromFlags({ ngram: '1-2', sampleWeight: 'tf' })],
+    [
+      'plain Jubatus config, key "*"',
+      {
+        method: 'AROW',
+        parameter: { regularization_weight: 1 },
+        converter: {
+          string_rules: [{ key: '*', type: 'space', sample_weight: 'bin', global_weight: 'bin' }],
+        },
+      },
+    ],
+  ] as Array<[string, ClassifierConfig]>) {
+    it(`gives the generic converter's scores bit for bit: ${name}`, () => {
+      const m = createModel(config);
+      const traces = Array.from({ length: 12 }, (_, i) => trace(`t${i}`, sequence(i, 200, 25)));
+      const datums: Datum[] = traces.map((t, i) => {
+        const d = m.traceDatum(t);
+        if (i % 3 === 0) d.stringValues.push(['api_call', hostile]);
+        if (i % 4 === 0) d.stringValues.push(['other', 'Api1_Api2_Api3 Api1']);
+        if (i % 5 === 0) d.numValues.push(['n', 3]);
+        return d;
+      });
+      datums.push({ stringValues: [], numValues: [] });
+      datums.push({ stringValues: [['api_call', '   ']], numValues: [] });
+      const check = (when: string) =>
+        datums.forEach((d, i) => {
+          assertDatumSameAsConverter(m, d, `${when} #${i}`);
+        });
+      check('empty model');
+      traces.slice(0, 6).forEach((t, i) => {
+        m.train(t, i % 2 ? 'mal' : 'ok');
+      });
+      check('after training'); // the token cache must follow the dictionary
+      datums.slice(0, 4).forEach((d, i) => {
+        m.trainDatum(d, i % 2 ? 'mal' : 'ok');
+      });
+      check('after datum training');
+      m.clear();
+      traces.slice(6).forEach((t, i) => {
+        m.train(t, i % 2 ? 'ok' : 'mal');
+      });
+      check('after clear and retraining');
+      // a key with '$' is refused when a rule matches it, by both paths alike
+      const bad: Datum = { stringValues: [['a$b', 'x']], numValues: [] };
+      const outcome = (f: () => unknown) => {
+        try {
+          f();
+          return 'accepted';
+        } catch (err) {
+          return String(err);
+        }
+      };
+      const fastOutcome = outcome(() => m.classifyDatum(bad));
+      assert.equal(
+        fastOutcome,
+        outcome(() => m.classifyVector(m.convertDatum(bad))),
+      );
+      if (name.includes('"*"')) assert.match(fastOutcome, /cannot contain '\$'/);
+    });
+  }
+});
