@@ -2,11 +2,13 @@
 //   - samples/s end to end (submit of the 2,570 MalbehavD-V1 rows, classify + train + mix until
 //     every sample is acknowledged) with 1 and 2 `malgram worker` processes; the ratio 2/1 is
 //     the figure to compare (this machine has 2 shared cores);
-//   - events/s into the partitioned event streams (`submit --events`, hash(host, pid) partitions);
+//   - live events/s: `submit --events` alone (hash(host, pid) partitions) as the baseline, then
+//     handled (detected, alerts written, acknowledged) by 1 and 2 workers;
+//   BENCH_ONLY=samples,events,mix picks parts; BENCH_EVENTS and BENCH_MIX_FEATURES set sizes.
 //   - one MIX round for a model of 1 million features × 2 labels: two published worker diffs,
 //     gathered, folded, model v+1 built and committed; its duration per phase and its bytes,
 //     with the fold alone as the in-run baseline.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +20,13 @@ import { emptyDiff, mixDiffs } from '../src/cluster/mix.js';
 import { runMixRound } from '../src/cluster/mixer.js';
 import { tryLock } from '../src/cluster/redis.js';
 import { configFromFlags } from '../src/features/config.js';
+import { loadSamples } from '../src/ingest/source.js';
+import { createModel } from '../src/learn/model.js';
 import type { ModelDiff } from '../src/learn/model-api.js';
 import { RedisServer } from '../test/cluster/redis-server.js';
+import { cliNodeArgs } from '../test/helpers/cli.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const entry = fileURLToPath(new URL('../test/helpers/cli-entry.ts', import.meta.url));
 const csv = fileURLToPath(new URL('../../shared/data/malbehavd-v1.csv', import.meta.url));
 const keys = clusterKeys('malgram');
 const FEATURES = Number(process.env.BENCH_MIX_FEATURES ?? 1_000_000);
@@ -30,7 +34,7 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 
 function cli(args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    const child = spawn(process.execPath, cliNodeArgs(args), {
       cwd: root,
       stdio: 'ignore',
     });
@@ -44,21 +48,19 @@ async function samplesPerSecond(workers: number): Promise<number> {
   const children = Array.from({ length: workers }, (_, i) =>
     spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        entry,
+      cliNodeArgs([
         'worker',
         '--redis',
         server.url,
         '--name',
         `w${i}`,
+        '--no-events',
         '--mix-every',
         '512',
         '--mix-interval',
         '2',
         '--quiet',
-      ],
+      ]),
       { cwd: root, stdio: 'ignore' },
     ),
   );
@@ -79,7 +81,12 @@ async function samplesPerSecond(workers: number): Promise<number> {
   }
 }
 
-async function eventsPerSecond(): Promise<number> {
+/**
+ * Live events: submit alone (baseline), then handled by `workers` workers (partition leases,
+ * detector over a model of 400 MalbehavD-V1 rows put in Redis as version 1) until every
+ * partition stream is empty.
+ */
+async function eventsPerSecond(workers: number): Promise<{ submitted: number; handled: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'malgram-bench-events-'));
   const file = join(dir, 'events.jsonl');
   const apis = ['NtOpenKey', 'NtQueryValueKey', 'NtClose', 'NtCreateFile', 'NtWriteFile', 'LdrLoadDll'];
@@ -95,7 +102,37 @@ async function eventsPerSecond(): Promise<number> {
     );
   writeFileSync(file, `${lines.join('\n')}\n`);
   const server = await RedisServer.start();
+  const redis = new Redis(server.url);
+  const children: ChildProcess[] = [];
   try {
+    const samples = await loadSamples({ data: [csv], format: 'csv' });
+    const model = createModel(JSON.stringify(configFromFlags({})));
+    for (const t of [...samples.slice(0, 200), ...samples.slice(-200)]) model.train(t, t.label as string);
+    await redis.set(keys.config, model.configJson);
+    await redis.set(keys.model(1), Buffer.from(model.toBytes()));
+    await redis.set(keys.current, '1');
+    for (let i = 0; i < workers; i++)
+      children.push(
+        spawn(
+          process.execPath,
+          cliNodeArgs(['worker', '--redis', server.url, '--name', `e${i}`, '--quiet']),
+          {
+            cwd: root,
+            stdio: 'ignore',
+          },
+        ),
+      );
+    const ready = async () => {
+      const hb = Object.values(await redis.hgetall(keys.workers)).map(
+        (v) => JSON.parse(v) as { eventsVersion?: number; partitions?: number },
+      );
+      return (
+        hb.length === workers &&
+        hb.every((h) => h.eventsVersion === 1) &&
+        hb.reduce((n, h) => n + (h.partitions ?? 0), 0) === 8
+      );
+    };
+    while (!(await ready())) await new Promise((r) => setTimeout(r, 100));
     const started = process.hrtime.bigint();
     const code = await cli([
       'submit',
@@ -108,8 +145,18 @@ async function eventsPerSecond(): Promise<number> {
       '--quiet',
     ]);
     if (code !== 0) throw new Error(`submit --events exited with ${code}`);
-    return EVENTS / (Number(process.hrtime.bigint() - started) / 1e9);
+    const submitSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const left = async () => {
+      let n = 0;
+      for (let p = 0; p < 8; p++) n += await redis.xlen(keys.events(p));
+      return n;
+    };
+    while ((await left()) > 0) await new Promise((r) => setTimeout(r, 50));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return { submitted: EVENTS / submitSeconds, handled: EVENTS / seconds };
   } finally {
+    for (const c of children) c.kill('SIGKILL');
+    redis.disconnect();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -190,13 +237,24 @@ async function mixRound(): Promise<void> {
   }
 }
 
-const one = await samplesPerSecond(1);
-const two = await samplesPerSecond(2);
-console.log('samples/s end to end (2,570 MalbehavD-V1 rows: submit, classify, train, mix, ack):');
-console.log(`  1 worker  ${one.toFixed(0)} samples/s`);
-console.log(`  2 workers ${two.toFixed(0)} samples/s  (×${(two / one).toFixed(2)} of 1 worker)`);
-const events = await eventsPerSecond();
-console.log(
-  `events/s into ${8} partition streams (submit --events, ${EVENTS.toLocaleString('en')} events): ${events.toFixed(0)}`,
-);
-await mixRound();
+if ((process.env.BENCH_ONLY ?? 'samples').split(',').includes('samples')) {
+  const one = await samplesPerSecond(1);
+  const two = await samplesPerSecond(2);
+  console.log('samples/s end to end (2,570 MalbehavD-V1 rows: submit, classify, train, mix, ack):');
+  console.log(`  1 worker  ${one.toFixed(0)} samples/s`);
+  console.log(`  2 workers ${two.toFixed(0)} samples/s  (×${(two / one).toFixed(2)} of 1 worker)`);
+}
+const parts = new Set((process.env.BENCH_ONLY ?? 'samples,events,mix').split(','));
+if (parts.has('events')) {
+  console.log(`live events (${EVENTS.toLocaleString('en')} events of 311 processes, 8 partitions):`);
+  const e1 = await eventsPerSecond(1);
+  const e2 = await eventsPerSecond(2);
+  console.log(`  submit --events alone (baseline) ${e1.submitted.toFixed(0)} events/s`);
+  console.log(
+    `  handled, 1 worker  ${e1.handled.toFixed(0)} events/s (submit to last alert written and acked)`,
+  );
+  console.log(
+    `  handled, 2 workers ${e2.handled.toFixed(0)} events/s  (×${(e2.handled / e1.handled).toFixed(2)} of 1 worker)`,
+  );
+}
+if (parts.has('mix')) await mixRound();

@@ -1,9 +1,13 @@
-// What travels through Redis, in MessagePack (@msgpack/msgpack):
-// - a trace (the stream entry of a sample): the Trace with argument Maps as [name, value] pairs,
-//   rebuilt field by field on decode (the bytes may come from anyone who can write the stream);
-// - a model diff: columnar, so a diff of a million cells is a few typed arrays, not a million
-//   small objects: the label and feature names once, then per cell a feature index, a label
-//   index and the three deltas (Float64Array), plus the count maps as [key, value] pairs.
+// What travels through Redis:
+// - a trace (the stream entry of a sample), in MessagePack (@msgpack/msgpack): the Trace with
+//   argument Maps as [name, value] pairs, rebuilt field by field on decode (the bytes may come
+//   from anyone who can write the stream);
+// - a model diff (and the contribution / mixed diff around it), framed (see `frame`): a small
+//   MessagePack header (versions, label names, count maps as [key, value] pairs, sizes), then
+//   columns, so a diff of a million cells is a few typed arrays, not a million small objects:
+//   per cell the three deltas (Float64Array), a feature index and a label index (Uint32Array);
+//   the feature names as one UTF-8 text with a Uint32Array of their lengths (one encode/decode
+//   for all of them instead of one MessagePack string per name).
 import { decode, encode } from '@msgpack/msgpack';
 import type { ArgValue, Call, ProcessTrace, Trace } from '../core/trace.js';
 import type { ModelDiff } from '../learn/model-api.js';
@@ -154,6 +158,55 @@ function unpairs(v: unknown): Map<string, number> {
   return m;
 }
 
+// Framing of the large messages (diffs, contributions, mixed diffs): a 4-byte magic, the u32
+// length of a small MessagePack header, the header, then binary parts each starting at a
+// multiple of 8 bytes, so typed arrays are views into one aligned buffer: no MessagePack
+// encoder buffer growth and copies for hundreds of MB, and one copy at most on decode.
+function frame(magic: string, header: unknown, parts: Uint8Array[]): Uint8Array {
+  const head = encode(header, options);
+  let size = pad8(8 + head.byteLength);
+  for (const p of parts) size += pad8(p.byteLength);
+  const out = new Uint8Array(size);
+  out.set(Buffer.from(magic, 'latin1'), 0);
+  new DataView(out.buffer).setUint32(4, head.byteLength, true);
+  out.set(head, 8);
+  let at = pad8(8 + head.byteLength);
+  for (const p of parts) {
+    out.set(p, at);
+    at += pad8(p.byteLength);
+  }
+  return out;
+}
+
+function pad8(n: number): number {
+  return Math.ceil(n / 8) * 8;
+}
+
+function unframe(
+  bytes: Uint8Array,
+  magic: string,
+  partLengths: (header: Loose, rest: number) => number[],
+): { header: Loose; parts: Uint8Array[] } {
+  if (bytes.byteLength < 8 || Buffer.from(bytes.subarray(0, 4)).toString('latin1') !== magic)
+    throw new Error(`not a ${magic} message`);
+  // Typed-array views need an 8-byte aligned start: copy once when the bytes are not.
+  const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
+  const headLength = new DataView(aligned.buffer, aligned.byteOffset).getUint32(4, true);
+  if (8 + headLength > aligned.byteLength) throw new Error(`${magic}: truncated header`);
+  const header = decode(aligned.subarray(8, 8 + headLength)) as Loose;
+  if (typeof header !== 'object' || header === null) throw new Error(`${magic}: header is not a map`);
+  let at = pad8(8 + headLength);
+  const parts = partLengths(header, Math.max(0, aligned.byteLength - at)).map((n) => {
+    if (!Number.isInteger(n) || n < 0 || at + n > aligned.byteLength) throw new Error(`${magic}: truncated`);
+    const part = aligned.subarray(at, at + n);
+    at += pad8(n);
+    return part;
+  });
+  return { header, parts };
+}
+
+const asBytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
 export function encodeDiff(d: ModelDiff): Uint8Array {
   const labelIndex = new Map<string, number>();
   const features: string[] = [];
@@ -163,11 +216,12 @@ export function encodeDiff(d: ModelDiff): Uint8Array {
     cells += row.size;
     for (const l of row.keys()) if (!labelIndex.has(l)) labelIndex.set(l, labelIndex.size);
   }
-  const featureOf = new Uint32Array(cells);
-  const labelOf = new Uint32Array(cells);
   const d1 = new Float64Array(cells);
   const d2 = new Float64Array(cells);
   const d3 = new Float64Array(cells);
+  const featureOf = new Uint32Array(cells);
+  const labelOf = new Uint32Array(cells);
+  const nameLengths = new Uint32Array(features.length);
   let i = 0;
   let fi = 0;
   for (const row of d.weights.values()) {
@@ -179,55 +233,63 @@ export function encodeDiff(d: ModelDiff): Uint8Array {
       d3[i] = c[2];
       i++;
     }
+    nameLengths[fi] = features[fi].length;
     fi++;
   }
-  return encode({
+  const names = Buffer.from(features.join(''), 'utf8');
+  const header = {
     v: d.baseVersion,
     u: d.updates,
     labels: [...labelIndex.keys()],
-    features,
-    featureOf: new Uint8Array(featureOf.buffer),
-    labelOf: new Uint8Array(labelOf.buffer),
-    d1: new Uint8Array(d1.buffer),
-    d2: new Uint8Array(d2.buffer),
-    d3: new Uint8Array(d3.buffer),
+    cells,
+    features: features.length,
+    nameBytes: names.byteLength,
     labelCounts: pairs(d.labelCounts),
     documentCount: d.documentCount,
     df: pairs(d.documentFrequencies),
     gf: pairs(d.groupFrequencies),
     gl: pairs(d.groupTotalLengths),
-  });
-}
-
-function typed<T>(v: unknown, make: (b: ArrayBuffer) => T, width: number, n: number, what: string): T {
-  if (!(v instanceof Uint8Array) || v.byteLength !== n * width) throw new Error(`diff: bad ${what} column`);
-  // Copy: the decoded bytes are a view into the message (or a Buffer's shared pool), maybe unaligned.
-  const copy = new Uint8Array(v.byteLength);
-  copy.set(v);
-  return make(copy.buffer);
+  };
+  return frame('MGD1', header, [d1, d2, d3, featureOf, labelOf, nameLengths, names].map(asBytes));
 }
 
 export function decodeDiff(bytes: Uint8Array): ModelDiff {
-  const raw = decode(bytes) as Loose;
-  if (typeof raw !== 'object' || raw === null) throw new Error('diff is not a map');
+  const { header: raw, parts } = unframe(bytes, 'MGD1', (h) => {
+    const n = Number(h.cells);
+    const f = Number(h.features);
+    return [8 * n, 8 * n, 8 * n, 4 * n, 4 * n, 4 * f, Number(h.nameBytes)];
+  });
   const labels = raw.labels;
-  const features = raw.features;
-  if (!Array.isArray(labels) || !Array.isArray(features)) throw new Error('diff: no label or feature list');
-  const n = raw.featureOf instanceof Uint8Array ? raw.featureOf.byteLength / 4 : -1;
-  const featureOf = typed(raw.featureOf, (b) => new Uint32Array(b), 4, n, 'feature');
-  const labelOf = typed(raw.labelOf, (b) => new Uint32Array(b), 4, n, 'label');
-  const d1 = typed(raw.d1, (b) => new Float64Array(b), 8, n, 'd1');
-  const d2 = typed(raw.d2, (b) => new Float64Array(b), 8, n, 'd2');
-  const d3 = typed(raw.d3, (b) => new Float64Array(b), 8, n, 'd3');
+  if (!Array.isArray(labels)) throw new Error('diff: no label list');
+  const f64 = (p: Uint8Array) => new Float64Array(p.buffer, p.byteOffset, p.byteLength / 8);
+  const u32 = (p: Uint8Array) => new Uint32Array(p.buffer, p.byteOffset, p.byteLength / 4);
+  const [d1, d2, d3] = parts.slice(0, 3).map(f64);
+  const [featureOf, labelOf, nameLengths] = parts.slice(3, 6).map(u32);
+  const text = parts[6];
+  const all = Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8');
+  const features = new Array<string>(nameLengths.length);
+  let at = 0;
+  for (let k = 0; k < nameLengths.length; k++) {
+    features[k] = all.slice(at, at + nameLengths[k]);
+    at += nameLengths[k];
+  }
+  // A lone surrogate does not survive UTF-8: the lengths would no longer add up.
+  if (at !== all.length) throw new Error('diff: feature names do not match their lengths');
   const weights = new Map<string, Map<string, [number, number, number]>>();
-  for (let i = 0; i < n; i++) {
-    const f = features[featureOf[i]];
+  let row: Map<string, [number, number, number]> | undefined;
+  let rowOf = -1;
+  for (let i = 0; i < d1.length; i++) {
+    const fi = featureOf[i];
     const l = labels[labelOf[i]];
-    if (typeof f !== 'string' || typeof l !== 'string') throw new Error('diff: cell index out of range');
-    let row = weights.get(f);
-    if (!row) {
-      row = new Map();
-      weights.set(f, row);
+    if (fi >= features.length || typeof l !== 'string') throw new Error('diff: cell index out of range');
+    if (fi !== rowOf || !row) {
+      const f = features[fi];
+      row = weights.get(f);
+      if (!row) {
+        row = new Map();
+        weights.set(f, row);
+      }
+      rowOf = fi;
     }
     row.set(l, [d1[i], d2[i], d3[i]]);
   }
@@ -254,18 +316,16 @@ export interface Contribution {
 }
 
 export function encodeContribution(c: Contribution): Uint8Array {
-  return encode({ worker: c.worker, diff: encodeDiff(c.diff), entries: c.entries, analyses: c.analyses });
+  return frame('MGC1', { worker: c.worker, entries: c.entries, analyses: c.analyses }, [encodeDiff(c.diff)]);
 }
 
 export function decodeContribution(bytes: Uint8Array): Contribution {
-  const raw = decode(bytes) as Loose;
-  if (typeof raw !== 'object' || raw === null || !(raw.diff instanceof Uint8Array))
-    throw new Error('contribution is not a map');
+  const { header: raw, parts } = unframe(bytes, 'MGC1', (_, rest) => [rest]);
   const strings = (v: unknown) =>
     Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
   return {
     worker: str(raw.worker) ?? '?',
-    diff: decodeDiff(raw.diff),
+    diff: decodeDiff(parts[0]),
     entries: strings(raw.entries),
     analyses: strings(raw.analyses),
   };
@@ -273,15 +333,13 @@ export function decodeContribution(bytes: Uint8Array): Contribution {
 
 /** A published mixed diff and the label registration order of the model it produces. */
 export function encodeMixed(diff: ModelDiff, labels: string[]): Uint8Array {
-  return encode({ diff: encodeDiff(diff), labels });
+  return frame('MGM1', { labels }, [encodeDiff(diff)]);
 }
 
 export function decodeMixed(bytes: Uint8Array): { diff: ModelDiff; labels: string[] } {
-  const raw = decode(bytes) as Loose;
-  if (typeof raw !== 'object' || raw === null || !(raw.diff instanceof Uint8Array))
-    throw new Error('mixed diff is not a map');
+  const { header: raw, parts } = unframe(bytes, 'MGM1', (_, rest) => [rest]);
   const labels = Array.isArray(raw.labels)
     ? raw.labels.filter((x): x is string => typeof x === 'string')
     : [];
-  return { diff: decodeDiff(raw.diff), labels };
+  return { diff: decodeDiff(parts[0]), labels };
 }

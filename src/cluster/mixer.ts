@@ -18,12 +18,13 @@
 //    half-written model. This is the exactly-once-in-effect argument: the training of an
 //    analysis becomes visible (model), recorded (trained set) and acknowledged (XACK) in one
 //    atomic step; before that step it can be redone, after it it is skipped.
-import type { Redis } from 'ioredis';
+
 import { createModel, modelFromBytes } from '../learn/model.js';
 import type { ModelDiff } from '../learn/model-api.js';
 import { type Contribution, decodeContribution, encodeMixed } from './codec.js';
 import type { ClusterKeys } from './keys.js';
 import { emptyDiff, type MixWeighting, mixDiffs } from './mix.js';
+import type { RedisClient } from './redis.js';
 
 export interface MixOptions {
   weighting: MixWeighting;
@@ -73,7 +74,7 @@ return 1
 
 /** Live workers at base version `version` (fresh heartbeat). */
 async function liveWorkersAt(
-  redis: Redis,
+  redis: RedisClient,
   keys: ClusterKeys,
   version: number,
   ttlMs: number,
@@ -94,7 +95,7 @@ async function liveWorkersAt(
 
 /** Runs the round at base version `version` while holding the lock `token`. */
 export async function runMixRound(
-  redis: Redis,
+  redis: RedisClient,
   keys: ClusterKeys,
   group: string,
   version: number,

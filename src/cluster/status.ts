@@ -1,6 +1,7 @@
 // `cluster status`: what a cluster is doing, read from Redis only (workers need not answer).
-import type { Redis } from 'ioredis';
+
 import type { ClusterKeys } from './keys.js';
+import type { RedisClient } from './redis.js';
 
 export interface WorkerStatus {
   name: string;
@@ -12,6 +13,18 @@ export interface WorkerStatus {
   classified?: number;
   trained?: number;
   batch?: number;
+  /** Live events handled, alerts written, event partitions held. */
+  events?: number;
+  alerts?: number;
+  partitions?: number;
+}
+
+export interface PartitionStatus {
+  partition: number;
+  /** The worker holding the lease (null: free). */
+  owner: string | null;
+  /** Alerts in the partition's alerts stream. */
+  alerts: number;
 }
 
 export interface StreamStatus {
@@ -34,6 +47,7 @@ export interface ClusterStatus {
   duplicatesSkipped: number;
   workers: WorkerStatus[];
   streams: StreamStatus[];
+  partitions: PartitionStatus[];
 }
 
 function flatToMap(flat: unknown[]): Map<string, unknown> {
@@ -42,7 +56,7 @@ function flatToMap(flat: unknown[]): Map<string, unknown> {
   return m;
 }
 
-async function streamStatus(redis: Redis, stream: string): Promise<StreamStatus[]> {
+async function streamStatus(redis: RedisClient, stream: string): Promise<StreamStatus[]> {
   const length = await redis.xlen(stream);
   let groups: unknown[] = [];
   try {
@@ -65,7 +79,7 @@ async function streamStatus(redis: Redis, stream: string): Promise<StreamStatus[
 }
 
 export async function clusterStatus(
-  redis: Redis,
+  redis: RedisClient,
   keys: ClusterKeys,
   heartbeatTtlMs = 5_000,
 ): Promise<ClusterStatus> {
@@ -96,13 +110,20 @@ export async function clusterStatus(
       classified: num('classified'),
       trained: num('trained'),
       batch: num('batch'),
+      events: num('events'),
+      alerts: num('alerts'),
+      partitions: num('partitions'),
     });
   }
   workerList.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const streams = await streamStatus(redis, keys.reports);
   const nPartitions = Number(partitions ?? 0);
-  for (let p = 0; p < nPartitions && p < 4096; p++)
+  const partitionList: PartitionStatus[] = [];
+  for (let p = 0; p < nPartitions && p < 4096; p++) {
     streams.push(...(await streamStatus(redis, keys.events(p))));
+    const [owner, alerts] = await Promise.all([redis.get(keys.eventLease(p)), redis.xlen(keys.alerts(p))]);
+    partitionList.push({ partition: p, owner, alerts });
+  }
   const counter = (k: string) => Number(counters[k] ?? 0);
   return {
     cluster: keys.name,
@@ -113,5 +134,6 @@ export async function clusterStatus(
     duplicatesSkipped: counter('duplicates'),
     workers: workerList,
     streams,
+    partitions: partitionList,
   };
 }

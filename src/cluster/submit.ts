@@ -3,13 +3,13 @@
 // acknowledged, so its length is the work not yet done). Nothing is trimmed: unprocessed work
 // is never dropped.
 import { createReadStream } from 'node:fs';
-import type { Redis } from 'ioredis';
 import { InputError } from '../core/errors.js';
 import type { Trace } from '../core/trace.js';
 import { DEFAULT_MAX_LINE_BYTES, type DetectEvent, formatEvent } from '../detect/events.js';
 import { EventLineSplitter } from '../detect/inputs/lines.js';
 import { encodeTrace } from './codec.js';
 import { type ClusterKeys, eventPartition } from './keys.js';
+import type { RedisClient } from './redis.js';
 
 export interface SubmitOptions {
   /** Wait while a stream holds this many entries or more. */
@@ -23,7 +23,12 @@ export interface SubmitOptions {
 
 export const DEFAULT_PARTITIONS = 8;
 
-async function waitBelow(redis: Redis, stream: string, maxBacklog: number, need: number): Promise<number> {
+async function waitBelow(
+  redis: RedisClient,
+  stream: string,
+  maxBacklog: number,
+  need: number,
+): Promise<number> {
   let waitedMs = 0;
   for (;;) {
     const len = await redis.xlen(stream);
@@ -34,23 +39,42 @@ async function waitBelow(redis: Redis, stream: string, maxBacklog: number, need:
 }
 
 /**
- * XADDs every entry in one pipeline; the ones that failed (Redis went away mid-batch) are sent
- * again once it is back, so nothing is lost. An entry whose reply was lost after Redis stored it
- * is then stored twice: delivery is at least once, and training skips a repeated analysis id.
+ * XADDs the entries, one pipeline per stream (on a Redis Cluster a pipeline must stay within one
+ * hash slot; each stream keeps its entries' order); the ones that failed (Redis went away
+ * mid-batch) are sent again once it is back, so nothing is lost. An entry whose reply was lost
+ * after Redis stored it is then stored twice: delivery is at least once, and training skips a
+ * repeated analysis id.
  */
 async function addAll(
-  redis: Redis,
+  redis: RedisClient,
   entries: Array<[stream: string, value: Buffer | string]>,
   field: string,
 ): Promise<void> {
-  let todo = entries;
+  const byStream = new Map<string, Array<Buffer | string>>();
+  for (const [stream, value] of entries) {
+    const values = byStream.get(stream);
+    if (values) values.push(value);
+    else byStream.set(stream, [value]);
+  }
+  await Promise.all([...byStream].map(([stream, values]) => addToStream(redis, stream, values, field)));
+}
+
+async function addToStream(
+  redis: RedisClient,
+  stream: string,
+  values: Array<Buffer | string>,
+  field: string,
+): Promise<void> {
+  let todo = values;
   for (let attempt = 0; todo.length > 0; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)));
     const p = redis.pipeline();
-    for (const [stream, value] of todo) p.xadd(stream, '*', field, value);
+    for (const value of todo) p.xadd(stream, '*', field, value);
     const results =
       (await p.exec().catch(() => null)) ?? todo.map(() => [new Error('pipeline failed'), null]);
-    todo = todo.filter((_, i) => results[i]?.[0]);
+    // Resend from the first failure on, so the stream keeps the submission order.
+    const firstFailed = results.findIndex((r) => r?.[0]);
+    todo = firstFailed < 0 ? [] : todo.slice(firstFailed);
   }
 }
 
@@ -61,7 +85,7 @@ export interface SubmitReport {
 }
 
 export async function submitTraces(
-  redis: Redis,
+  redis: RedisClient,
   keys: ClusterKeys,
   traces: AsyncIterable<Trace>,
   opts: SubmitOptions,
@@ -92,7 +116,7 @@ export async function submitTraces(
 
 /** The cluster's number of event partitions, fixed by the first producer or worker. */
 export async function eventPartitions(
-  redis: Redis,
+  redis: RedisClient,
   keys: ClusterKeys,
   wanted = DEFAULT_PARTITIONS,
 ): Promise<number> {
@@ -103,7 +127,7 @@ export async function eventPartitions(
 
 /** Pushes live events, each to the stream of its (host, pid) partition, in arrival order. */
 export async function submitEvents(
-  redis: Redis,
+  redis: RedisClient,
   keys: ClusterKeys,
   events: AsyncIterable<DetectEvent>,
   opts: SubmitOptions,

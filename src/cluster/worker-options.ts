@@ -1,6 +1,7 @@
 // A worker's settings and their defaults (kept apart from worker.ts so the CLI can describe
 // them without loading the model code).
 import { hostname } from 'node:os';
+import type { LiveEventsOptions } from './live-events.js';
 import type { MixWeighting } from './mix.js';
 
 export interface WorkerOptions {
@@ -40,3 +41,14 @@ export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'name' | 'configJson' |
 export function defaultWorkerName(): string {
   return `${hostname()}-${process.pid}`;
 }
+
+export const DEFAULT_LIVE_OPTIONS: Omit<LiveEventsOptions, 'name' | 'group' | 'log' | 'threshold'> = {
+  leaseTtlMs: 10_000,
+  heartbeatMs: 1_000,
+  heartbeatTtlMs: 3_000,
+  readCount: 256,
+  idleMs: 20,
+  maxProcesses: 100_000,
+  maxNgramsPerProcess: 100_000,
+  alertsMaxLen: 1_000_000,
+};

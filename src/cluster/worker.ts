@@ -18,13 +18,12 @@
 // the round (mixer.ts). A worker then adopts version v+1: applies the mixed diff when it was at
 // v (its local diff is replaced by the cluster mean), or loads the full model when further
 // behind. Redis outages are ridden out: the client reconnects and the loop carries on.
-import type { Redis } from 'ioredis';
 import { createModel, modelFromBytes, type OnlineModel } from '../learn/model.js';
 import { analysisId, decodeMixed, decodeTrace, encodeContribution } from './codec.js';
 import type { ClusterKeys } from './keys.js';
 import type { MixWeighting } from './mix.js';
 import { type MixReport, runMixRound } from './mixer.js';
-import { ensureGroup, entryFields, isNoGroup, releaseLock, tryLock } from './redis.js';
+import { ensureGroup, entryFields, isNoGroup, type RedisClient, releaseLock, tryLock } from './redis.js';
 import type { WorkerOptions } from './worker-options.js';
 
 export interface WorkerStats {
@@ -50,9 +49,11 @@ export class Worker {
   private stopping = false;
   readonly stats: WorkerStats = { classified: 0, trained: 0, duplicates: 0, bad: 0, mixes: 0, adopted: 0 };
   readonly mixReports: MixReport[] = [];
+  /** Extra figures for the heartbeat (the live-events consumer's). */
+  heartbeatExtra?: () => Record<string, number>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: ClusterKeys,
     private readonly opts: WorkerOptions,
   ) {}
@@ -343,6 +344,7 @@ export class Worker {
         version: this.model.version,
         batch: this.batchEntries.size,
         ...this.stats,
+        ...this.heartbeatExtra?.(),
       }),
     );
   }

@@ -6,7 +6,10 @@ import { malbehavdCsv, runCli } from '../helpers/cli.js';
 test('submit refuses a URL that is not redis://', async () => {
   const r = await runCli(['submit', '--redis', 'http://127.0.0.1:1', malbehavdCsv]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /--redis: not a redis:\/\/ URL: http:\/\/127\.0\.0\.1:1/);
+  assert.match(
+    r.stderr,
+    /--redis: not a redis:\/\/, rediss:\/\/ or redis\+cluster:\/\/ URL: http:\/\/127\.0\.0\.1:1/,
+  );
 });
 
 test('worker refuses an unknown mix weighting and a non-positive interval', async () => {

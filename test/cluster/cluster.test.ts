@@ -1,13 +1,10 @@
 // The scale-out cluster end to end: a real redis-server, three real `malgram worker` processes,
 // `malgram submit` of the real MalbehavD-V1 data set.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { clusterKeys } from '../../src/cluster/keys.js';
 import type { Trace } from '../../src/core/trace.js';
@@ -16,12 +13,11 @@ import { groupSamples, stratifiedSplit } from '../../src/evaluate/split.js';
 import { configFromFlags } from '../../src/features/config.js';
 import { loadSamples } from '../../src/ingest/source.js';
 import { createModel, modelFromBytes, type OnlineModel } from '../../src/learn/model.js';
-import { malbehavdCsv, repoRoot, runCli } from '../helpers/cli.js';
+import { malbehavdCsv, runCli } from '../helpers/cli.js';
 import { RedisServer } from './redis-server.js';
+import { type WorkerProc, WorkerProcs } from './worker-procs.js';
 
-const entry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
 const keys = clusterKeys('malgram');
-const workers: Array<{ name: string; child: ChildProcess; log: string[] }> = [];
 let work: string;
 let samples: Trace[];
 
@@ -31,59 +27,14 @@ before(async () => {
 });
 
 after(async () => {
-  for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+  procs.killAll();
   rmSync(work, { recursive: true, force: true });
 });
 
-function startWorker(redisUrl: string, name: string, extra: string[] = []) {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      entry,
-      'worker',
-      '--redis',
-      redisUrl,
-      '--name',
-      name,
-      '--claim-timeout',
-      '6',
-      '--lock-timeout',
-      '8',
-      ...extra,
-    ],
-    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const w = { name, child, log: [] as string[] };
-  child.stderr?.on('data', (b: Buffer) => w.log.push(b.toString()));
-  workers.push(w);
-  return w;
-}
-
-async function stopWorker(w: { child: ChildProcess }): Promise<void> {
-  if (w.child.exitCode !== null || w.child.signalCode !== null) return;
-  const exited = new Promise((r) => w.child.once('exit', r));
-  w.child.kill('SIGTERM');
-  const timer = setTimeout(() => w.child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function until(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<boolean>,
-  state?: () => Promise<unknown>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(200);
-  }
-  const logs = workers.map((w) => `--- ${w.name}\n${w.log.join('').slice(-2000)}`).join('\n');
-  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await state?.())}\n${logs}`);
-}
+const procs = new WorkerProcs();
+const startWorker = (url: string, name: string, extra: string[] = []) => procs.start(url, name, extra);
+const stopWorker = (w: WorkerProc) => procs.stop(w);
+const until = procs.until.bind(procs);
 
 async function pipelineState(redis: Redis): Promise<unknown> {
   const [trained, backlog, pending] = await Promise.all([

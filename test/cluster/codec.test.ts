@@ -74,6 +74,21 @@ test('a diff round-trips through the columnar encoding', () => {
     encodeContribution({ worker: 'w1', diff: d, entries: ['1-0', '2-0'], analyses: ['a', 'b'] }),
   );
   assert.deepEqual(c, { worker: 'w1', diff: d, entries: ['1-0', '2-0'], analyses: ['a', 'b'] });
+  // Non-ASCII feature names keep their boundaries; an unaligned copy (as a Redis reply may be) decodes.
+  d.weights.set('api_call$Ñt→文字@space#log_tf/bin', new Map([['0', [1, 1, 1]]]));
+  const bytes = encodeDiff(d);
+  const unaligned = new Uint8Array(bytes.byteLength + 3).subarray(3);
+  unaligned.set(bytes);
+  assert.deepEqual(decodeDiff(unaligned), d);
+});
+
+test('a truncated or foreign diff is refused with a reason', () => {
+  const d = emptyDiff(1);
+  d.weights.set('f', new Map([['1', [1, 1, 0]]]));
+  const bytes = encodeDiff(d);
+  assert.throws(() => decodeDiff(bytes.subarray(0, bytes.byteLength - 16)), /MGD1: truncated/);
+  assert.throws(() => decodeDiff(encode({ features: ['f'] })), /not a MGD1 message/);
+  assert.throws(() => decodeContribution(bytes), /not a MGC1 message/);
 });
 
 test('keys of the report pipeline share one hash tag; event partitions spread', () => {

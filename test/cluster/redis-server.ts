@@ -1,6 +1,7 @@
 // Starts a real redis-server on a free loopback port with its own temp dir, for the cluster tests
 // and the benchmark; restart() keeps the port and the data dir (AOF), so clients reconnect to it.
-import { type ChildProcess, spawn } from 'node:child_process';
+// RedisClusterServers starts a real 3-master Redis Cluster the same way.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -91,4 +92,98 @@ export class RedisServer {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A real Redis Cluster of `masters` redis-server processes (no replicas) on free loopback ports. */
+export class RedisClusterServers {
+  private constructor(
+    private readonly children: ChildProcess[],
+    readonly ports: number[],
+    private readonly dir: string,
+  ) {}
+
+  /** `redis+cluster://` URL of the seed nodes. */
+  get url(): string {
+    return `redis+cluster://${this.ports.map((p) => `127.0.0.1:${p}`).join(',')}`;
+  }
+
+  static async start(masters = 3): Promise<RedisClusterServers> {
+    const dir = mkdtempSync(join(tmpdir(), 'malgram-redis-cluster-'));
+    const ports: number[] = [];
+    for (let i = 0; i < masters; i++) ports.push(await freePort());
+    const children = ports.map((port) =>
+      spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      ),
+    );
+    const servers = new RedisClusterServers(children, ports, dir);
+    try {
+      for (const port of ports) await waitForPing(port, children);
+      const create = spawnSync(
+        'redis-cli',
+        [
+          '--cluster',
+          'create',
+          ...ports.map((p) => `127.0.0.1:${p}`),
+          '--cluster-replicas',
+          '0',
+          '--cluster-yes',
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      if (create.status !== 0)
+        throw new Error(`redis-cli --cluster create failed: ${create.stderr || create.stdout}`);
+      // The cluster is usable once every node reports cluster_state:ok.
+      for (let i = 0; i < 200; i++) {
+        const states = ports.map(
+          (p) => spawnSync('redis-cli', ['-p', String(p), 'cluster', 'info'], { encoding: 'utf8' }).stdout,
+        );
+        if (states.every((s) => s.includes('cluster_state:ok'))) return servers;
+        await sleep(50);
+      }
+      throw new Error('the Redis Cluster did not reach cluster_state:ok');
+    } catch (err) {
+      await servers.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.children.map((child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        return exited;
+      }),
+    );
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function waitForPing(port: number, children: ChildProcess[]): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (children.some((c) => c.exitCode !== null)) throw new Error('a redis-server of the cluster exited');
+    const r = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
+    if (r.stdout.trim() === 'PONG') return;
+    await sleep(25);
+  }
+  throw new Error(`redis-server on port ${port} did not start`);
 }

@@ -1,7 +1,7 @@
 // `malgram cluster status --redis URL`: workers, backlog, model version of a scale-out cluster.
 import type { Command } from 'commander';
 import { clusterKeys } from '../../cluster/keys.js';
-import { connect } from '../../cluster/redis.js';
+import { connect, redisTarget } from '../../cluster/redis.js';
 import { clusterStatus } from '../../cluster/status.js';
 import { InputError } from '../../core/errors.js';
 import { printJson } from '../io.js';
@@ -13,22 +13,22 @@ export function register(program: Command): void {
     .description(
       'workers (last heartbeat), backlog and pending entries per stream, model version, samples trained',
     )
-    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
+    .option('--redis <url>', 'Redis URL: redis://127.0.0.1:6379, or redis+cluster://host:port,host:port')
+    .option('--redis-cluster <nodes>', 'Redis Cluster seed nodes, host:port,host:port,...')
     .option('--cluster <name>', 'cluster name (the Redis key hash tag)', 'malgram')
     .option('--json', 'one JSON document on stdout')
-    .action(async (flags: { redis: string; cluster: string; json?: boolean }) => {
+    .action(async (flags: { redis?: string; redisCluster?: string; cluster: string; json?: boolean }) => {
       let keys: ReturnType<typeof clusterKeys>;
       try {
         keys = clusterKeys(flags.cluster);
       } catch (err) {
         throw new InputError((err as Error).message, '--cluster');
       }
-      const redis = connect(flags.redis);
-      redis.options.maxRetriesPerRequest = 1;
-      redis.options.retryStrategy = () => null;
+      const target = redisTarget(flags);
+      const redis = connect(target, undefined, { failFast: true });
       try {
         const s = await clusterStatus(redis, keys).catch((err: Error) => {
-          throw new InputError(`cannot read the cluster: ${err.message}`, flags.redis);
+          throw new InputError(`cannot read the cluster: ${err.message}`, target);
         });
         if (flags.json) {
           printJson(s);
@@ -41,11 +41,14 @@ export function register(program: Command): void {
         out.push(`workers (${s.workers.filter((w) => w.alive).length} alive):`);
         for (const w of s.workers)
           out.push(
-            `  ${w.name}\t${w.alive ? 'alive' : 'gone'}\tseen ${w.lastSeenS}s ago\tversion ${w.version ?? '?'}\ttrained ${w.trained ?? 0}\tclassified ${w.classified ?? 0}`,
+            `  ${w.name}\t${w.alive ? 'alive' : 'gone'}\tseen ${w.lastSeenS}s ago\tversion ${w.version ?? '?'}\ttrained ${w.trained ?? 0}\tclassified ${w.classified ?? 0}\tevents ${w.events ?? 0}\talerts ${w.alerts ?? 0}`,
           );
         out.push('streams:');
         for (const st of s.streams)
           out.push(`  ${st.stream}\tlength ${st.length}\tpending ${st.pending ?? '-'}\tlag ${st.lag ?? '-'}`);
+        if (s.partitions.length > 0) out.push('event partitions:');
+        for (const p of s.partitions)
+          out.push(`  p${p.partition}\towner ${p.owner ?? '-'}\talerts ${p.alerts}`);
         process.stdout.write(`${out.join('\n')}\n`);
       } finally {
         redis.disconnect();

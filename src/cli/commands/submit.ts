@@ -1,14 +1,15 @@
 // `malgram submit --redis URL PATH...`: samples (or live events) into the cluster's streams.
 import type { Command } from 'commander';
 import { clusterKeys } from '../../cluster/keys.js';
-import { connect } from '../../cluster/redis.js';
+import { connect, redisTarget } from '../../cluster/redis.js';
 import { readEventFiles, submitEvents, submitTraces } from '../../cluster/submit.js';
 import { InputError } from '../../core/errors.js';
 import { openSamples } from '../../ingest/source.js';
 import { log, printJson, progressBar } from '../io.js';
 
 interface SubmitFlags {
-  redis: string;
+  redis?: string;
+  redisCluster?: string;
   cluster: string;
   format: string;
   events?: boolean;
@@ -25,7 +26,8 @@ export function register(program: Command): void {
       'push samples (reports, CSV, JSONL) or live events into a Redis scale-out cluster, with back-pressure',
     )
     .argument('<paths...>', 'files or folders (with --events: event files, - for stdin)')
-    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
+    .option('--redis <url>', 'Redis URL: redis://127.0.0.1:6379, or redis+cluster://host:port,host:port')
+    .option('--redis-cluster <nodes>', 'Redis Cluster seed nodes, host:port,host:port,...')
     .option('--cluster <name>', 'cluster name (the Redis key hash tag)', 'malgram')
     .option('--format <f>', 'input format of samples (auto detects)', 'auto')
     .option(
@@ -46,7 +48,7 @@ export function register(program: Command): void {
       } catch (err) {
         throw new InputError((err as Error).message, '--cluster');
       }
-      const redis = connect(flags.redis, (err) => log(`submit: redis: ${err.message}`, flags.quiet));
+      const redis = connect(redisTarget(flags), (err) => log(`submit: redis: ${err.message}`, flags.quiet));
       const bar = progressBar('submit', 0, flags.quiet, flags.events ? 'events' : 'samples');
       let skipped = 0;
       try {

@@ -2,8 +2,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { clusterKeys } from '../../cluster/keys.js';
-import { connect } from '../../cluster/redis.js';
+import type { LiveEventsOptions } from '../../cluster/live-events.js';
+import { connect, redisTarget } from '../../cluster/redis.js';
 import {
+  DEFAULT_LIVE_OPTIONS,
   DEFAULT_WORKER_OPTIONS,
   defaultWorkerName,
   type WorkerOptions,
@@ -13,7 +15,15 @@ import { configFromFlags, parseConfig } from '../../features/config.js';
 import { log } from '../io.js';
 
 interface WorkerFlags {
-  redis: string;
+  redis?: string;
+  redisCluster?: string;
+  events: boolean;
+  rules?: string[];
+  leaseTimeout: string;
+  threshold: string;
+  suspiciousThreshold?: string;
+  maxProcesses: string;
+  maxNgramsPerProcess: string;
   cluster: string;
   group: string;
   name?: string;
@@ -62,13 +72,47 @@ function configJson(flags: WorkerFlags): string {
   );
 }
 
+function finite(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InputError(`must be a number, got "${value}"`, flag);
+  return n;
+}
+
+async function liveOptions(
+  flags: WorkerFlags,
+  name: string,
+  log: (message: string) => void,
+): Promise<LiveEventsOptions> {
+  let rules: LiveEventsOptions['rules'];
+  if (flags.rules) {
+    const { loadStreamingRules } = await import('../../detect/rules-adapter.js');
+    rules = loadStreamingRules(flags.rules).rules;
+  }
+  return {
+    ...DEFAULT_LIVE_OPTIONS,
+    name,
+    group: flags.group,
+    leaseTtlMs: positive(flags.leaseTimeout, '--lease-timeout', false) * 1000,
+    threshold: finite(flags.threshold, '--threshold'),
+    suspiciousThreshold:
+      flags.suspiciousThreshold === undefined
+        ? undefined
+        : finite(flags.suspiciousThreshold, '--suspicious-threshold'),
+    maxProcesses: positive(flags.maxProcesses, '--max-processes', true),
+    maxNgramsPerProcess: positive(flags.maxNgramsPerProcess, '--max-ngrams-per-process', true),
+    rules,
+    log,
+  };
+}
+
 export function register(program: Command): void {
   program
     .command('worker')
     .description(
       'join a Redis scale-out cluster: classify and train samples from the reports stream, mix models with the other workers',
     )
-    .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
+    .option('--redis <url>', 'Redis URL: redis://127.0.0.1:6379, or redis+cluster://host:port,host:port')
+    .option('--redis-cluster <nodes>', 'Redis Cluster seed nodes, host:port,host:port,...')
     .option('--cluster <name>', 'cluster name (the Redis key hash tag)', 'malgram')
     .option('--group <name>', 'consumer group', DEFAULT_WORKER_OPTIONS.group)
     .option('--name <name>', 'worker (consumer) name, unique in the cluster (default: host-pid)')
@@ -99,6 +143,25 @@ export function register(program: Command): void {
       'the mix lock expires after this long, so a dead mixer is replaced (longer than a mix round)',
       String(DEFAULT_WORKER_OPTIONS.lockTtlMs / 1000),
     )
+    .option('--no-events', 'do not consume live events (samples only)')
+    .option('--rules <paths...>', 'live events: rule files or folders (YAML), with the model')
+    .option(
+      '--lease-timeout <s>',
+      "live events: a partition's lease expires after this long without renewal (then another worker takes it)",
+      String(DEFAULT_LIVE_OPTIONS.leaseTtlMs / 1000),
+    )
+    .option('--threshold <margin>', 'live events: alert (malicious) above this model margin', '0')
+    .option('--suspicious-threshold <margin>', 'live events: also alert (suspicious) above this lower margin')
+    .option(
+      '--max-processes <n>',
+      'live events: most processes tracked per partition',
+      String(DEFAULT_LIVE_OPTIONS.maxProcesses),
+    )
+    .option(
+      '--max-ngrams-per-process <n>',
+      'live events: most distinct n-grams per process',
+      String(DEFAULT_LIVE_OPTIONS.maxNgramsPerProcess),
+    )
     .option('--quiet', 'no log lines')
     .action(async (flags: WorkerFlags) => {
       if (flags.mixWeighting !== 'count' && flags.mixWeighting !== 'updates')
@@ -125,8 +188,10 @@ export function register(program: Command): void {
         lockTtlMs: positive(flags.lockTimeout, '--lock-timeout', false) * 1000,
         log: say,
       };
+      const target = redisTarget(flags);
+      const live = flags.events ? await liveOptions(flags, name, say) : undefined;
       let lastError = '';
-      const redis = connect(flags.redis, (err) => {
+      const redis = connect(target, (err) => {
         if (err.message !== lastError) say(`worker ${name}: redis: ${err.message}`);
         lastError = err.message;
       });
@@ -134,13 +199,19 @@ export function register(program: Command): void {
         if (lastError) say(`worker ${name}: redis connection back`);
         lastError = '';
       });
+      // Live events use a connection of their own: the samples loop blocks on its reads.
+      const eventsRedis = live ? connect(target, () => {}) : undefined;
       // Loaded here, not at start-up: the model code is only needed when a worker runs.
       const { Worker } = await import('../../cluster/worker.js');
+      const { LiveEvents } = await import('../../cluster/live-events.js');
       const worker = new Worker(redis, keys, options);
+      const events = live && eventsRedis ? new LiveEvents(eventsRedis, keys, live) : undefined;
+      if (events) worker.heartbeatExtra = () => ({ ...events.stats });
       // First signal: finish the step and mix what was trained (bounded by the lock timeout, in
       // case Redis is gone); second signal: leave at once (the entries are claimed by others).
       const stop = () => {
         worker.stop();
+        events?.stop();
         setTimeout(() => process.exit(2), options.lockTtlMs + options.gatherMs).unref();
         process.once('SIGTERM', () => process.exit(2));
         process.once('SIGINT', () => process.exit(2));
@@ -149,11 +220,16 @@ export function register(program: Command): void {
       process.once('SIGINT', stop);
       try {
         await worker.start();
+        await events?.start();
         say(`worker ${name}: joined cluster ${keys.name} at model version ${worker.version}`);
-        await worker.run();
-        say(`worker ${name}: stopped (${JSON.stringify(worker.stats)})`);
+        await Promise.all([
+          worker.run().finally(() => events?.stop()),
+          events?.run().finally(() => worker.stop()),
+        ]);
+        say(`worker ${name}: stopped (${JSON.stringify({ ...worker.stats, events: events?.stats })})`);
       } finally {
         redis.disconnect();
+        eventsRedis?.disconnect();
       }
     });
 }
