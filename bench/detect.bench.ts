@@ -1,6 +1,6 @@
 // Real-time detector throughput and latency (issue 6): ≥ 10 million events from many interleaved
 // processes, through `Detector.handle` (pre-parsed events) and through the JSON-lines input path
-// (line splitting + JSON.parse + validation + handle), side by side in one run, plus memory per
+// (line splitting + the fast event-line parser + handle), side by side in one run, plus memory per
 // tracked process. Targets: ≥ 1 M events/s pre-parsed, ≥ 400 k events/s from JSON lines (one
 // core), p99 < 1 ms.
 //
@@ -9,10 +9,13 @@
 // time on 50 hosts, each living 50–2,000 calls and then exiting (an exit event) and replaced by a
 // new pid; the next event comes from a random live process. The model: AROW, 3-grams, log_tf/bin,
 // trained on MalbehavD-V1 first. Alerts go to a counting sink.
-// Baseline measured in the same run: JSON.parse alone over the same lines.
+// Baselines measured in the same run over the same lines: JSON.parse alone, and the JSON.parse path
+// (parseEvent = JSON.parse + validation, then handle; lines already split) that the fast parser
+// replaces.
 //
 // `MALGRAM_BENCH_EVENTS=N` changes the event count (default 10,000,000).
 import { Detector } from '../src/detect/detector.js';
+import { parseEventLine } from '../src/detect/event-parser.js';
 import { type DetectEvent, parseEvent } from '../src/detect/events.js';
 import { featureSpecOf } from '../src/detect/feature-spec.js';
 import { EventLineSplitter } from '../src/detect/inputs/lines.js';
@@ -245,6 +248,11 @@ const json = (() => {
   let handleCpu = 0;
   let parseOnlyMs = 0;
   let parseOnlyCpu = 0;
+  let fastOnlyMs = 0;
+  let fastOnlyCpu = 0;
+  let slowMs = 0;
+  let slowCpu = 0;
+  const { d: d3 } = newDetector();
   let bytes = 0;
   const { d: d2 } = newDetector();
   let n2 = 0;
@@ -261,7 +269,19 @@ const json = (() => {
     });
     parseOnlyMs += base.wall;
     parseOnlyCpu += base.cpu;
+    // the fast parser alone
+    const fast = timed(() => {
+      for (const l of lines) sink += parseEventLine(l).pid;
+    });
+    fastOnlyMs += fast.wall;
+    fastOnlyCpu += fast.cpu;
     if (sink === -1) console.log('');
+    // the JSON.parse path it replaces: parseEvent + handle
+    const slow = timed(() => {
+      for (const l of lines) d3.handle(parseEvent(l));
+    });
+    slowMs += slow.wall;
+    slowCpu += slow.cpu;
     // the real input path: bytes → lines → parse + validate → handle
     const real = timed(() => splitter.push(buf));
     handleMs += real.wall;
@@ -269,7 +289,7 @@ const json = (() => {
     // per-event latency of parse + validate + handle
     for (const l of lines) {
       const s = performance.now();
-      d2.handle(parseEvent(l));
+      d2.handle(parseEventLine(l));
       latency[n2++] = performance.now() - s;
     }
   }
@@ -279,6 +299,10 @@ const json = (() => {
     cpu: handleCpu,
     parseOnlyMs,
     parseOnlyCpu,
+    fastOnlyMs,
+    fastOnlyCpu,
+    slowMs,
+    slowCpu,
     bytes,
     alerts: alerts(),
     lat: percentiles(latency, n2),
@@ -338,13 +362,15 @@ const row = (name: string, cpu: number, wall: number, lat?: ReturnType<typeof pe
   );
 row('pre-parsed', pre.cpu, pre.wall, pre.lat);
 row('JSON lines', json.cpu, json.wall, json.lat);
+row('JSON.parse path', json.slowCpu, json.slowMs);
+row('parser only', json.fastOnlyCpu, json.fastOnlyMs);
 row('JSON.parse only', json.parseOnlyCpu, json.parseOnlyMs);
 console.log('');
 console.log(
-  `baseline: JSON.parse alone over the same lines (${(json.bytes / EVENTS).toFixed(0)} bytes/event)`,
+  `JSON lines: bytes → split → fast parser → handle; JSON.parse path: parseEvent (JSON.parse + validation) → handle over the already split lines; parser only / JSON.parse only: no handle (${(json.bytes / EVENTS).toFixed(0)} bytes/event)`,
 );
 console.log(
-  `JSON-lines path / JSON.parse alone: ${(json.parseOnlyCpu / json.cpu).toFixed(2)}x the throughput (CPU time)`,
+  `JSON-lines path / JSON.parse path: ${(json.slowCpu / json.cpu).toFixed(2)}x the throughput (CPU time); parser only / JSON.parse only: ${(json.parseOnlyCpu / json.fastOnlyCpu).toFixed(2)}x`,
 );
 console.log(`pre-parsed / JSON-lines path: ${(json.cpu / pre.cpu).toFixed(2)}x (CPU time)`);
 console.log(

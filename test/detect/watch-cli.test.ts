@@ -7,11 +7,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Alert } from '../../src/detect/alerts.js';
 import { type EarlyReport, earlyDetection } from '../../src/detect/early.js';
 import { loadStreamingRules } from '../../src/detect/rules-adapter.js';
-import { malbehavdCsv, repoRoot, runCli, sharedData } from '../helpers/cli.js';
+import { cliNodeArgs, malbehavdCsv, repoRoot, runCli, sharedData } from '../helpers/cli.js';
 import { trainedOnOtherRows } from './model-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'malgram-watch-'));
@@ -146,13 +145,9 @@ describe('watch', () => {
   });
 
   it('listens on TCP and HTTP (127.0.0.1, random ports) and runs the response hook dry', async () => {
-    const entry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
     const child = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        entry,
+      cliNodeArgs([
         'watch',
         '--model',
         modelPath,
@@ -166,7 +161,7 @@ describe('watch', () => {
         '--threshold',
         '-1000',
         '--json',
-      ],
+      ]),
       { cwd: repoRoot },
     );
     let stdout = '';

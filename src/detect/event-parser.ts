@@ -1,0 +1,468 @@
+// Fast parser for one line of the `events` format (events.ts), the detector's hot input path.
+//
+// A char-level scanner specialised for the event object: the known top-level keys (`host`, `pid`,
+// `ppid`, `process`, `api`, `args`, `ts`, `ret`, `status`, `event`) with the value types the field
+// rules allow, `args` as an object of scalars straight into a Map, unknown keys with scalar values
+// skipped. It checks the JSON grammar (RFC 8259) of everything it reads. Anything it does not
+// handle, and every line that would be rejected, is "bailed" to `parseEvent` (JSON.parse +
+// toEvent), so the result — the event, or the EventError and its message — is the same as
+// parseEvent's for every input (test/detect/event-parser.test.ts checks this differentially).
+// Bailed to the slow path: invalid JSON, a broken field rule, nested values, duplicate keys, escapes
+// in top-level keys, `args` keys longer than MAX_NAME_CHARS or starting with a digit (JSON.parse
+// objects list array-index keys first), null values, numbers JSON.parse would turn to ±Infinity
+// where a finite one is required.
+//
+// Numbers: an integer or decimal whose digits, read as one integer N, give N < 2^53 (every step of
+// reading them is then exact), with k ≤ 22 fraction digits, is N / 10^k, which IEEE division rounds correctly (Clinger's fast
+// path, "How to read floating point numbers accurately", PLDI 1990) — the same double as
+// JSON.parse; any other number goes through Number(text), which also rounds correctly.
+//
+// `host`, `process` and `api` strings are interned in bounded direct-mapped tables (hash of the
+// chars, computed while scanning): repeated names cost no allocation, and the detector's Map lookups
+// get strings whose hashes V8 has already cached.
+import type { ArgValue } from '../core/trace.js';
+import { type DetectEvent, MAX_ARG_CHARS, MAX_ARGS, MAX_NAME_CHARS, parseEvent } from './events.js';
+
+const HOST = 1;
+const PID = 2;
+const PPID = 4;
+const PROCESS = 8;
+const API = 16;
+const ARGS = 32;
+const TS = 64;
+const RET = 128;
+const STATUS = 256;
+const EVENT = 512;
+const UNKNOWN = 0;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/** Slots of the intern table (a power of two): at most this many names are held. */
+const INTERN_SLOTS = 4096;
+const TWO_POW_53 = 2 ** 53;
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/** Thrown inside the scanner to hand the line to the JSON.parse path; never escapes. */
+const BAIL = Symbol('bail');
+
+export class EventLineParser {
+  private src = '';
+  private pos = 0;
+  // Process names (one per process) have their own table, so they cannot push out the few host and
+  // API names that nearly every line repeats.
+  private readonly internedNames: Array<string | undefined> = new Array(INTERN_SLOTS).fill(undefined);
+  private readonly internedProcesses: Array<string | undefined> = new Array(INTERN_SLOTS).fill(undefined);
+  /** Lines handed to the JSON.parse path (rejected lines included). */
+  fallbacks = 0;
+
+  /** Parses one line; the same result (event or EventError) as `parseEvent(line)`. */
+  parse(line: string): DetectEvent {
+    try {
+      return this.scan(line);
+    } catch (err) {
+      if (err !== BAIL) throw err;
+    }
+    this.fallbacks++;
+    return parseEvent(line);
+  }
+
+  private scan(line: string): DetectEvent {
+    this.src = line;
+    this.pos = 0;
+    let seen = 0;
+    let host: string | undefined;
+    let pid = 0;
+    let ppid: number | undefined;
+    let processName: string | undefined;
+    let api: string | undefined;
+    let args: Map<string, ArgValue> | undefined;
+    let ts: number | undefined;
+    let ret: string | number | undefined;
+    let status: boolean | undefined;
+    let exit = false;
+
+    this.skipSpace();
+    this.expect(OPEN_BRACE);
+    this.skipSpace();
+    if (this.peek() === CLOSE_BRACE) throw BAIL; // {} misses "pid"
+    for (;;) {
+      const field = this.key();
+      if (field !== UNKNOWN) {
+        if ((seen & field) !== 0) throw BAIL; // duplicate key: JSON.parse keeps the last
+        seen |= field;
+      }
+      this.skipSpace();
+      this.expect(COLON);
+      this.skipSpace();
+      switch (field) {
+        case HOST:
+          host = this.name(this.internedNames);
+          break;
+        case PID:
+          pid = this.processId();
+          break;
+        case PPID:
+          ppid = this.processId();
+          break;
+        case PROCESS:
+          processName = this.name(this.internedProcesses);
+          break;
+        case API:
+          api = this.name(this.internedNames);
+          if (api.length === 0) throw BAIL;
+          break;
+        case ARGS:
+          args = this.args();
+          break;
+        case TS:
+          ts = this.number();
+          if (!Number.isFinite(ts)) throw BAIL;
+          break;
+        case RET:
+          if (this.peek() === QUOTE) {
+            this.pos++;
+            ret = this.string();
+            if (ret.length > MAX_NAME_CHARS) throw BAIL;
+          } else {
+            ret = this.number();
+            if (!Number.isFinite(ret)) throw BAIL;
+          }
+          break;
+        case STATUS:
+          status = this.boolean();
+          break;
+        case EVENT: {
+          this.expect(QUOTE);
+          const kind = this.string();
+          if (kind === 'exit') exit = true;
+          else if (kind !== 'call') throw BAIL;
+          break;
+        }
+        default:
+          this.scalar();
+      }
+      this.skipSpace();
+      const c = this.next();
+      if (c === CLOSE_BRACE) break;
+      if (c !== COMMA) throw BAIL;
+      this.skipSpace();
+    }
+    this.skipSpace();
+    if (this.pos !== line.length) throw BAIL;
+    if ((seen & PID) === 0) throw BAIL;
+    if (exit) return { kind: 'exit', host: host ?? '-', pid, ts };
+    if (api === undefined) throw BAIL;
+    return { kind: 'call', host: host ?? '-', pid, ppid, process: processName, api, args, ts, ret, status };
+  }
+
+  private peek(): number {
+    return this.src.charCodeAt(this.pos);
+  }
+
+  private next(): number {
+    return this.src.charCodeAt(this.pos++);
+  }
+
+  private expect(c: number): void {
+    if (this.src.charCodeAt(this.pos) !== c) throw BAIL;
+    this.pos++;
+  }
+
+  private skipSpace(): void {
+    const s = this.src;
+    let p = this.pos;
+    for (;;) {
+      const c = s.charCodeAt(p);
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) p++;
+      else break;
+    }
+    this.pos = p;
+  }
+
+  /** A top-level key (no escapes): which field it names, UNKNOWN for any other. */
+  private key(): number {
+    this.expect(QUOTE);
+    const s = this.src;
+    const start = this.pos;
+    let p = start;
+    for (;;) {
+      const c = s.charCodeAt(p);
+      if (c === QUOTE) break;
+      if (c === BACKSLASH || !(c >= 0x20)) throw BAIL;
+      p++;
+    }
+    this.pos = p + 1;
+    switch (p - start) {
+      case 2:
+        return s.startsWith('ts', start) ? TS : UNKNOWN;
+      case 3:
+        if (s.startsWith('pid', start)) return PID;
+        if (s.startsWith('api', start)) return API;
+        return s.startsWith('ret', start) ? RET : UNKNOWN;
+      case 4:
+        if (s.startsWith('host', start)) return HOST;
+        if (s.startsWith('ppid', start)) return PPID;
+        return s.startsWith('args', start) ? ARGS : UNKNOWN;
+      case 5:
+        return s.startsWith('event', start) ? EVENT : UNKNOWN;
+      case 6:
+        return s.startsWith('status', start) ? STATUS : UNKNOWN;
+      case 7:
+        return s.startsWith('process', start) ? PROCESS : UNKNOWN;
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  /** A string of at most MAX_NAME_CHARS characters (host, process, api), interned when escape-free. */
+  private name(interned: Array<string | undefined>): string {
+    this.expect(QUOTE);
+    const s = this.src;
+    const start = this.pos;
+    let p = start;
+    let hash = 0;
+    for (;;) {
+      const c = s.charCodeAt(p);
+      if (c === QUOTE) break;
+      if (c === BACKSLASH) {
+        const value = this.string();
+        if (value.length > MAX_NAME_CHARS) throw BAIL;
+        return value;
+      }
+      if (!(c >= 0x20)) throw BAIL;
+      hash = Math.imul(hash ^ c, 0x01000193);
+      p++;
+    }
+    this.pos = p + 1;
+    const length = p - start;
+    if (length > MAX_NAME_CHARS) throw BAIL;
+    const slot = (hash ^ (hash >>> 15)) & (INTERN_SLOTS - 1);
+    const known = interned[slot];
+    if (known !== undefined && known.length === length && s.startsWith(known, start)) return known;
+    const value = detached(s.slice(start, p));
+    interned[slot] = value;
+    return value;
+  }
+
+  /** The rest of a string whose opening quote has been read; JSON escapes decoded. */
+  private string(): string {
+    const s = this.src;
+    let start = this.pos;
+    let p = start;
+    let value = '';
+    for (;;) {
+      const c = s.charCodeAt(p);
+      if (c === QUOTE) break;
+      if (!(c >= 0x20)) throw BAIL; // control character, or the end of the line
+      if (c !== BACKSLASH) {
+        p++;
+        continue;
+      }
+      value += s.slice(start, p);
+      const e = s.charCodeAt(p + 1);
+      p += 2;
+      switch (e) {
+        case QUOTE:
+          value += '"';
+          break;
+        case BACKSLASH:
+          value += '\\';
+          break;
+        case 0x2f:
+          value += '/';
+          break;
+        case 0x62:
+          value += '\b';
+          break;
+        case 0x66:
+          value += '\f';
+          break;
+        case 0x6e:
+          value += '\n';
+          break;
+        case 0x72:
+          value += '\r';
+          break;
+        case 0x74:
+          value += '\t';
+          break;
+        case 0x75: {
+          let code = 0;
+          for (let i = 0; i < 4; i++) code = code * 16 + hexDigit(s.charCodeAt(p + i));
+          value += String.fromCharCode(code);
+          p += 4;
+          break;
+        }
+        default:
+          throw BAIL;
+      }
+      start = p;
+    }
+    this.pos = p + 1;
+    return detached(value + s.slice(start, p));
+  }
+
+  /** A JSON number (grammar checked), as the double JSON.parse gives. */
+  private number(): number {
+    const s = this.src;
+    const start = this.pos;
+    let p = start;
+    const negative = s.charCodeAt(p) === MINUS;
+    if (negative) p++;
+    let mantissa = 0;
+    let c = s.charCodeAt(p);
+    if (c === ZERO) {
+      p++;
+      c = s.charCodeAt(p);
+    } else if (c > ZERO && c <= NINE) {
+      do {
+        mantissa = mantissa * 10 + (c - ZERO);
+        c = s.charCodeAt(++p);
+      } while (c >= ZERO && c <= NINE);
+    } else {
+      throw BAIL;
+    }
+    let fraction = 0;
+    if (c === DOT) {
+      c = s.charCodeAt(++p);
+      if (!(c >= ZERO && c <= NINE)) throw BAIL;
+      do {
+        mantissa = mantissa * 10 + (c - ZERO);
+        fraction++;
+        c = s.charCodeAt(++p);
+      } while (c >= ZERO && c <= NINE);
+    }
+    let simple = true;
+    if (c === 0x65 || c === 0x45) {
+      simple = false;
+      c = s.charCodeAt(++p);
+      if (c === PLUS || c === MINUS) c = s.charCodeAt(++p);
+      if (!(c >= ZERO && c <= NINE)) throw BAIL;
+      do c = s.charCodeAt(++p);
+      while (c >= ZERO && c <= NINE);
+    }
+    this.pos = p;
+    if (simple && mantissa < TWO_POW_53 && fraction <= 22) {
+      const value = fraction === 0 ? mantissa : mantissa / POW10[fraction];
+      return negative ? -value : value;
+    }
+    return Number(s.slice(start, p));
+  }
+
+  /** A pid or ppid: a non-negative integer of at most 15 digits (always a safe integer). */
+  private processId(): number {
+    const s = this.src;
+    let p = this.pos;
+    let c = s.charCodeAt(p);
+    if (c === ZERO) {
+      c = s.charCodeAt(++p);
+      if (c === DOT || c === 0x65 || c === 0x45 || (c >= ZERO && c <= NINE)) throw BAIL;
+      this.pos = p;
+      return 0;
+    }
+    if (!(c > ZERO && c <= NINE)) throw BAIL;
+    let value = 0;
+    const start = p;
+    do {
+      value = value * 10 + (c - ZERO);
+      c = s.charCodeAt(++p);
+    } while (c >= ZERO && c <= NINE);
+    if (p - start > 15 || c === DOT || c === 0x65 || c === 0x45) throw BAIL;
+    this.pos = p;
+    return value;
+  }
+
+  private boolean(): boolean {
+    const s = this.src;
+    if (s.startsWith('true', this.pos)) {
+      this.pos += 4;
+      return true;
+    }
+    if (s.startsWith('false', this.pos)) {
+      this.pos += 5;
+      return false;
+    }
+    throw BAIL;
+  }
+
+  /** A string, number, true, false or null (nested values bail). */
+  private scalar(): ArgValue {
+    const c = this.peek();
+    if (c === QUOTE) {
+      this.pos++;
+      return this.string();
+    }
+    if (c === MINUS || (c >= ZERO && c <= NINE)) return this.number();
+    if (c === 0x6e) {
+      if (!this.src.startsWith('null', this.pos)) throw BAIL;
+      this.pos += 4;
+      return null;
+    }
+    return this.boolean();
+  }
+
+  /** `args`: an object of scalars, the first MAX_ARGS entries kept, strings cut (as toEvent does). */
+  private args(): Map<string, ArgValue> {
+    this.expect(OPEN_BRACE);
+    const args = new Map<string, ArgValue>();
+    this.skipSpace();
+    if (this.peek() === CLOSE_BRACE) {
+      this.pos++;
+      return args;
+    }
+    for (;;) {
+      this.expect(QUOTE);
+      const key = this.string();
+      // Longer keys are cut (cut keys may collide); array-index keys come first in Object.keys.
+      if (key.length > MAX_NAME_CHARS) throw BAIL;
+      const first = key.charCodeAt(0);
+      if (first >= ZERO && first <= NINE) throw BAIL;
+      this.skipSpace();
+      this.expect(COLON);
+      this.skipSpace();
+      let value = this.scalar();
+      if (typeof value === 'string' && value.length > MAX_ARG_CHARS) value = value.slice(0, MAX_ARG_CHARS);
+      // A repeated kept key would take the last value: bail. Repeats among dropped keys change nothing.
+      if (args.has(key)) throw BAIL;
+      if (args.size < MAX_ARGS) args.set(key, value);
+      this.skipSpace();
+      const c = this.next();
+      if (c === CLOSE_BRACE) return args;
+      if (c !== COMMA) throw BAIL;
+      this.skipSpace();
+    }
+  }
+}
+
+/**
+ * A copy of `text` that does not keep the line (and the whole decoded chunk it was cut from) alive:
+ * V8 makes a slice of 13 or more characters a view into its parent string. Prepending a character
+ * makes a new string that slice(1) flattens into a fresh one of the text's own size.
+ */
+function detached(text: string): string {
+  return text.length < 13 ? text : ` ${text}`.slice(1);
+}
+
+function hexDigit(c: number): number {
+  if (c >= ZERO && c <= NINE) return c - ZERO;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  throw BAIL;
+}
+
+const shared = new EventLineParser();
+
+/** Parses one event line with a shared parser; the same result as `parseEvent(line)`, faster. */
+export function parseEventLine(line: string): DetectEvent {
+  return shared.parse(line);
+}
