@@ -35,7 +35,7 @@ function requestedCommand(argv: string[]): string | undefined {
   return argv.slice(2).find((a) => !a.startsWith('-'));
 }
 
-/** Builds the program with every command registered (exported for tests). */
+/** Builds the program with the requested command registered (every command when none is named). */
 export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('malgram')
     .description(
