@@ -6,26 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { malbehavdCsv, runCli } from '../helpers/cli.js';
+import { type Rate, wilson } from '../helpers/wilson.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'malgram-eval-early-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Wilson score interval written out independently of src/evaluate (Wilson 1927, JASA 22). */
-function wilson(k: number, n: number): [number, number] {
-  const z = 1.959963984540054;
-  const p = k / n;
-  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
-}
-
-interface Rate {
-  value: number;
-  lo: number;
-  hi: number;
-  k: number;
-  n: number;
-}
 
 const common = [
   '--data',

@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { malbehavdCsv, repoRoot, runCli } from '../helpers/cli.js';
+import { wilson } from '../helpers/wilson.js';
 
 const fixtures = `${repoRoot}test/fixtures/evaluate/`;
-
-/** Wilson score interval written out independently of src/evaluate (Wilson 1927, JASA 22). */
-function wilson(k: number, n: number): [number, number] {
-  const z = 1.959963984540054;
-  const p = k / n;
-  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
-}
 
 const contractKeys = [
   'method',

@@ -7,10 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromiumPath, openBrowser } from '../helpers/browser.js';
 import { malbehavdCsv, repoRoot, runCli } from '../helpers/cli.js';
-
-const chromiumPath = '/usr/bin/chromium';
 
 test('the HTML report renders its charts offline in Chromium', {
   skip: !existsSync(chromiumPath) && 'chromium is not installed (scripts/test.sh installs it)',
@@ -45,32 +43,10 @@ test('the HTML report renders its charts offline in Chromium', {
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).runs.length, 2);
-    const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1200, height: 900 },
-    });
+    // a file: page has the origin `null`: any request elsewhere is a foreign one
+    const browser = await openBrowser('null');
     try {
-      const page = await context.newPage();
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      page.on('pageerror', (e) => errors.push(String(e)));
-      page.on('request', (req) => {
-        if (!req.url().startsWith('file:')) requests.push(req.url());
-      });
+      const { page } = browser;
       await page.goto(pathToFileURL(report).href, { waitUntil: 'load' });
       const charts = await page.$$eval('svg.marks', (svgs) =>
         svgs.map((s) => {
@@ -92,15 +68,15 @@ test('the HTML report renders its charts offline in Chromium', {
       assert.match(text ?? '', /duplicates grouped/);
       assert.match(text ?? '', /Top n-grams per label/);
       assert.match(text ?? '', /api_call\$/);
-      assert.deepEqual(errors, []);
-      assert.deepEqual(requests, []);
+      assert.deepEqual(browser.takeProblems(), []);
+      assert.deepEqual(browser.foreignRequests, []);
       mkdirSync(join(repoRoot, 'artifacts'), { recursive: true });
       const shot = join(repoRoot, 'artifacts', 'eval-report.png');
       await page.screenshot({ path: shot, fullPage: true });
       assert.ok(existsSync(shot));
       process.stderr.write(`screenshot: ${shot}\n`);
     } finally {
-      await context.close();
+      await browser.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

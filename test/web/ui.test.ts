@@ -9,10 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { chromiumPath, openBrowser, type TestBrowser } from '../helpers/browser.js';
 import { malbehavdCsv, repoRoot, runCli } from '../helpers/cli.js';
 import { malbehavdTraces } from '../serve/data.js';
 import { request, type ServerProcess, startServer, tempDir } from '../serve/server-process.js';
-import { chromiumPath, openBrowser, type TestBrowser } from './browser.js';
 
 const TOKEN = 'ui-test-token-0123456789abcdef';
 const shots = join(repoRoot, 'artifacts', 'ui');

@@ -1,6 +1,6 @@
-// Headless Chromium (Debian's chromium through playwright-core) for the UI tests: a fresh profile,
-// no network but what the page asks for, and a record of every console error, page error and
-// request to anywhere but the server under test.
+// Headless Chromium (Debian's chromium through playwright-core) for the browser tests: a fresh
+// profile, no network but what the page asks for, and a record of every console error, page error
+// and request to anywhere but the allowed origin (`null` for file: pages).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
