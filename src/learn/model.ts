@@ -427,6 +427,9 @@ export class OnlineModel implements Model {
     for (const [l, d] of mixed.labelCounts) counts.set(l, (counts.get(l) ?? 0) + d);
     for (const l of [...this.counts.keys()]) if (!counts.has(l)) this.counts.delete(l);
     for (const [l, n] of counts) this.counts.set(l, n);
+    // The mixed model has seen every worker's samples: one per label count, as Jubatus counts.
+    this.samples = 0;
+    for (const n of this.counts.values()) this.samples += n;
     const wm = this.weights;
     wm.documentCount = (base?.documentCount ?? 0) + mixed.documentCount;
     wm.documentFrequencies = mapSum(base?.documentFrequencies, mixed.documentFrequencies);
