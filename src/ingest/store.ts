@@ -263,17 +263,26 @@ export class SampleStore {
   }
 
   /** Every stored analysis as a Trace, in ingest order. `api` detail skips arguments/returns. */
-  *traces(opts: { detail?: 'full' | 'api' } = {}): Generator<Trace> {
+  traces(opts: { detail?: 'full' | 'api' } = {}): Generator<Trace> {
+    return this.tracesWhere('', [], opts.detail ?? 'full');
+  }
+
+  /** The stored analysis with this origin (a lookup on its unique index), or undefined. */
+  trace(origin: string, opts: { detail?: 'full' | 'api' } = {}): Trace | undefined {
+    for (const t of this.tracesWhere('WHERE a.origin = ?', [origin], opts.detail ?? 'full')) return t;
+    return undefined;
+  }
+
+  private *tracesWhere(where: string, params: unknown[], detail: 'full' | 'api'): Generator<Trace> {
     const apiNames = this.names('apis');
     const categoryNames = this.names('categories');
-    const full = (opts.detail ?? 'full') === 'full';
     const rows = this.db
-      .prepare<[], AnalysisRow & ProcessRow>(
+      .prepare<unknown[], AnalysisRow & ProcessRow>(
         `SELECT a.*, p.seq, p.pid, p.ppid, p.name, p.path, p.command_line, p.first_seen, p.api_ids,
-           p.category_ids, p.repeated, p.ts, ${full ? 'p.details' : 'NULL AS details'}
-         FROM analyses a LEFT JOIN processes p ON p.analysis_id = a.id ORDER BY a.id, p.seq`,
+           p.category_ids, p.repeated, p.ts, ${detail === 'full' ? 'p.details' : 'NULL AS details'}
+         FROM analyses a LEFT JOIN processes p ON p.analysis_id = a.id ${where} ORDER BY a.id, p.seq`,
       )
-      .iterate();
+      .iterate(...params);
     let current: Trace | undefined;
     let currentId = -1;
     for (const r of rows) {

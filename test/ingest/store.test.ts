@@ -29,6 +29,12 @@ test('full traces read back identical: args, returns, timestamps, repeats, __pro
   store.close();
   const back = await loadSamples({ db });
   assert.deepEqual(back, traces);
+  const reopened = SampleStore.open(db);
+  const last = traces[traces.length - 1];
+  assert.deepEqual(reopened.trace(last.origin!), last, 'one analysis by origin, as traces() gives it');
+  assert.equal(reopened.trace('__proto__'), undefined);
+  assert.equal(reopened.trace(''), undefined);
+  reopened.close();
   const apiOnly = await loadSamples({ db, detail: 'api' });
   assert.equal(apiOnly[0].processes[0].calls[0].args, undefined);
   assert.equal(apiOnly[0].processes[0].calls[1].api, '__proto__');

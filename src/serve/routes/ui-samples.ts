@@ -112,10 +112,7 @@ export function uiSamplesRoutes(db: string, rulesDir: string) {
       },
       async (request) => {
         const { origin } = request.params;
-        const trace = withStore(db, (store) => {
-          for (const t of store.traces({ detail: 'full' })) if (t.origin === origin) return t;
-          return undefined;
-        });
+        const trace = withStore(db, (store) => store.trace(origin, { detail: 'full' }));
         if (!trace) throw new HttpError(404, `no stored analysis with origin "${origin.slice(0, 200)}"`);
         return {
           origin,
