@@ -259,6 +259,29 @@ describe('UI routes', () => {
     assert.equal((await api('/v1/eval', { json: { dataset: 'nosuch' } })).status, 400);
   });
 
+  test('POST /v1/eval: the server keeps answering while an evaluation runs; a second one is refused', async () => {
+    let done = false;
+    const evaluation = api('/v1/eval', {
+      json: { method: 'perceptron,pa,pa1,arow,cw,nherd', ngram: '1-2', split: 0.5, seed: 1 },
+    }).then((r) => {
+      done = true;
+      return r;
+    });
+    let answeredMeanwhile = 0;
+    let conflict: number | undefined;
+    while (!done) {
+      const health = await request(`${server.url}/healthz`);
+      assert.equal(health.status, 200);
+      if (!done) answeredMeanwhile++;
+      if (conflict === undefined && !done) conflict = (await api('/v1/eval', { json: {} })).status;
+    }
+    const r = await evaluation;
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.runs.length, 12);
+    assert.ok(answeredMeanwhile >= 2, `answered ${answeredMeanwhile} requests during the evaluation`);
+    assert.equal(conflict, 409, 'a second evaluation while one runs is refused');
+  });
+
   test('GET /v1/alerts/recent: alerts of live events, newest first', async () => {
     const before = await api('/v1/alerts/recent');
     assert.deepEqual(before.body.alerts, []);

@@ -1,33 +1,17 @@
-// POST /v1/eval: an evaluation run from the UI, through the same code as `malgram eval`
-// (src/evaluate/run.ts) on the server's sample store or a data set already in the local data-set
-// cache (`malgram datasets fetch`); nothing is downloaded. With `early`, the first setting's model
-// is also replayed call by call on its test side (src/detect/early.ts): TPR/FPR after k calls.
-// One evaluation at a time: a second request while one runs is answered 409.
+// POST /v1/eval: an evaluation run from the UI, through the same code as `malgram eval`, on the
+// server's sample store or a cached data set (src/serve/eval-job.ts). It runs in a worker thread,
+// so the server keeps answering while it works. One evaluation at a time: a second request while
+// one runs is answered 409.
+import { Worker } from 'node:worker_threads';
 import type { FastifyInstance } from 'fastify';
-import type { Trace } from '../../core/trace.js';
-import { earlyDetection } from '../../detect/early.js';
-import { type EvalSetting, runEvaluation } from '../../evaluate/run.js';
-import { groupSamples, stratifiedSplit } from '../../evaluate/split.js';
+import type { EvalSetting } from '../../evaluate/run.js';
 import { parseNgram } from '../../features/config.js';
-import { cachedPath, findDataset } from '../../ingest/datasets.js';
-import { loadSamples, type SampleSource } from '../../ingest/source.js';
-import type { Model } from '../../learn/model-api.js';
+import type { EvalBody, EvalJob, EvalJobResult } from '../eval-job.js';
 import { errorResponse } from '../schemas.js';
 import { HttpError } from './ui-errors.js';
 
 /** Most (method, n-gram) settings in one request. */
 const MAX_SETTINGS = 16;
-
-interface EvalBody {
-  dataset: string;
-  method: string;
-  ngram: string;
-  split: number;
-  seed: number;
-  positive?: string;
-  early?: number[];
-  target_fpr: number;
-}
 
 const evalBody = {
   type: 'object',
@@ -61,29 +45,34 @@ const evalBody = {
   },
 } as const;
 
-async function sourceOf(dataset: string, db: string): Promise<{ source: SampleSource; name: string }> {
-  if (dataset === 'store') return { source: { db }, name: `store ${db}` };
-  const ds = findDataset(dataset);
-  const path = await cachedPath(ds);
-  if (path === undefined)
-    throw new HttpError(
-      404,
-      `data set ${ds.name} is not in the local cache (run: malgram datasets fetch ${ds.name})`,
-    );
-  return { source: { data: [path], format: ds.format }, name: ds.name };
+/**
+ * The worker thread of one job. Compiled (dist/), it runs the .js beside this file; from the
+ * TypeScript sources (`npx tsx`, tests without a build) a worker does not inherit tsx's loader, so
+ * it registers it before importing the .ts entry.
+ */
+function startWorker(job: EvalJob): Worker {
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('../eval-worker.js', import.meta.url), { workerData: job });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('../eval-worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData: job });
 }
 
-/** The early-detection curve on the same split `runEvaluation` made (same grouping, seed, fraction). */
-function earlyCurve(traces: Trace[], body: EvalBody, positive: string, model: Model) {
-  const labelled = traces.filter((t) => t.label !== undefined && t.label !== '');
-  const split = stratifiedSplit(groupSamples(labelled), body.split, body.seed);
-  return earlyDetection({
-    model,
-    train: split.train.map((i) => labelled[i]),
-    test: split.test.map((i) => labelled[i]),
-    positive,
-    prefixes: body.early,
-    targetFpr: body.target_fpr,
+/** Runs the job in a worker thread; its errors come back with their HTTP status. */
+function runInWorker(job: EvalJob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const worker = startWorker(job);
+    let answered = false;
+    worker.once('message', (m: EvalJobResult) => {
+      answered = true;
+      if (m.ok) resolve(m.json);
+      else reject(m.status < 500 ? new HttpError(m.status, m.message) : new Error(m.message));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (!answered) reject(new Error(`the evaluation worker exited with code ${code} without an answer`));
+    });
   });
 }
 
@@ -101,7 +90,7 @@ export function uiEvalRoutes(db: string) {
           response: { 400: errorResponse, 404: errorResponse, 409: errorResponse },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const body = request.body;
         if (running !== undefined) throw new HttpError(409, `an evaluation is already running (${running})`);
         const methods = body.method
@@ -123,28 +112,8 @@ export function uiEvalRoutes(db: string) {
         // taken before the first await: two requests cannot both pass the check
         running = `${body.dataset}, ${settings.length} setting(s)`;
         try {
-          const { source, name } = await sourceOf(body.dataset, db);
-          const result = await runEvaluation({
-            source: { ...source, onIssue: () => {} },
-            settings,
-            split: { kind: 'ratio', trainFraction: body.split },
-            seed: body.seed,
-            positive: body.positive,
-            ci: 'wilson',
-            keepDuplicates: false,
-            calibration: 'platt',
-          });
-          const runs = result.runs;
-          const early =
-            body.early && body.early.length > 0
-              ? earlyCurve(
-                  await loadSamples({ ...source, detail: 'api', onIssue: () => {} }),
-                  body,
-                  runs[0].positive,
-                  result.details[0].model,
-                )
-              : undefined;
-          return { dataset: name, data: result.dataset, runs, ...(early ? { early } : {}) };
+          const json = await runInWorker({ body, settings, db });
+          return reply.type('application/json; charset=utf-8').send(json);
         } finally {
           running = undefined;
         }
