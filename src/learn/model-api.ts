@@ -93,6 +93,6 @@ export interface Model {
   applyMixed(mixed: ModelDiff): void;
   readonly version: number;
 
-  /** Writes the model file atomically (temp file + rename). */
-  save(path: string): void;
+  /** Writes the model file atomically (temp file + rename); `as`: the final name, when `path` is a temporary one. */
+  save(path: string, as?: string): void;
 }

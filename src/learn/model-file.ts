@@ -100,7 +100,7 @@ export function decodeModelFile(bytes: Uint8Array, where: string): ModelState {
   if (bytes.length < HEADER)
     throw new InputError(`not a malgram model file (truncated: ${bytes.length} bytes)`, where);
   if (MODEL_MAGIC.some((b, i) => bytes[i] !== b))
-    throw new InputError('not a malgram model file (bad magic)', where);
+    throw new InputError('not a malgram or Jubatus model file (bad magic)', where);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const format = view.getUint32(8);
   if (format === 0 || format > 255)
@@ -159,13 +159,13 @@ export function decodeModelFile(bytes: Uint8Array, where: string): ModelState {
   }
 }
 
-/** Writes the model file atomically: a temporary file beside it, fsync, rename. */
-export function writeModelFile(path: string, state: ModelState): void {
-  const bytes = encodeModelFile(state);
+/** Writes bytes to `path` atomically: a temporary file beside it, fsync, rename. */
+export function writeBytesAtomically(path: string, bytes: Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, bytes);
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -176,15 +176,19 @@ export function writeModelFile(path: string, state: ModelState): void {
   renameSync(tmp, path);
 }
 
-export function readModelFile(path: string): ModelState {
-  let bytes: Uint8Array;
+/** Writes the model file atomically. */
+export function writeModelFile(path: string, state: ModelState): void {
+  writeBytesAtomically(path, encodeModelFile(state));
+}
+
+/** The bytes of a model file (malgram's or Jubatus's); a read failure is an InputError naming it. */
+export function readModelBytes(path: string): Uint8Array {
   try {
-    bytes = new Uint8Array(readFileSync(path));
+    return new Uint8Array(readFileSync(path));
   } catch (err) {
     throw new InputError(
       `cannot read model file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
       path,
     );
   }
-  return decodeModelFile(bytes, path);
 }

@@ -32,6 +32,7 @@ import { hashedName } from '../features/fnv1.js';
 import { SpaceDatumIndex } from '../features/space-datum-index.js';
 import { pushEntry, type SparseVector, sparseVector } from '../features/sparse-vector.js';
 import { WeightManager } from '../features/weight-manager.js';
+import { decodeJubatusFile, isJubatusFile, isJubatusPath, writeJubatusFile } from './jubatus-file.js';
 import type { LinearClassifier } from './linear-classifier.js';
 import { createLearner } from './methods.js';
 import type { Classification, DumpEntry, Explanation, Model, ModelDiff, Scores } from './model-api.js';
@@ -39,7 +40,7 @@ import {
   decodeModelFile,
   encodeModelFile,
   type ModelState,
-  readModelFile,
+  readModelBytes,
   writeModelFile,
 } from './model-file.js';
 
@@ -514,11 +515,16 @@ export class OnlineModel implements Model {
     return m;
   }
 
-  save(path: string): void {
-    writeModelFile(path, this.toState());
+  /**
+   * Writes the model file: Jubatus's format when the name ends in `.jubatus` (jubatus-file.ts),
+   * else malgram's. `as` is the final name when `path` is a temporary one (it decides the format).
+   */
+  save(path: string, as = path): void {
+    if (isJubatusPath(as)) writeJubatusFile(path, this.toState(), as);
+    else writeModelFile(path, this.toState());
   }
 
-  /** The model file bytes (what `save` writes). */
+  /** The malgram model file bytes (what `save` writes to a path not ending in `.jubatus`). */
   toBytes(): Uint8Array {
     return encodeModelFile(this.toState());
   }
@@ -548,12 +554,20 @@ export function createModel(config: ClassifierConfig | string, options: ModelOpt
   return new OnlineModel(config, options);
 }
 
-/** Loads a model file; a corrupt, truncated or newer-version file is refused with an InputError. */
-export function loadModel(path: string): OnlineModel {
-  return OnlineModel.fromState(readModelFile(path));
+/** The state in a malgram or a Jubatus model file, told apart by the magic. */
+function decodeAnyModelFile(bytes: Uint8Array, where: string): ModelState {
+  return isJubatusFile(bytes) ? decodeJubatusFile(bytes, where) : decodeModelFile(bytes, where);
 }
 
-/** Loads a model from the bytes of a model file (`where` names it in errors). */
+/**
+ * Loads a model file, malgram's or Jubatus's (detected by the magic); a corrupt, truncated or
+ * newer-version file is refused with an InputError.
+ */
+export function loadModel(path: string): OnlineModel {
+  return OnlineModel.fromState(decodeAnyModelFile(readModelBytes(path), path));
+}
+
+/** Loads a model from the bytes of a model file of either format (`where` names it in errors). */
 export function modelFromBytes(bytes: Uint8Array, where = 'model'): OnlineModel {
-  return OnlineModel.fromState(decodeModelFile(bytes, where));
+  return OnlineModel.fromState(decodeAnyModelFile(bytes, where));
 }

@@ -189,7 +189,7 @@ export class ModelHost {
 
   /** Saves the model to its own file and empties the journal. */
   checkpoint(): void {
-    this.journal.checkpoint(this.opts.modelPath, (p) => this.current.save(p));
+    this.journal.checkpoint(this.opts.modelPath, (p) => this.current.save(p, this.opts.modelPath));
     this.lastSaved = { path: this.opts.modelPath, time: new Date() };
   }
 

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decodeMulti, encode } from '@msgpack/msgpack';
+import { decode, decodeMulti, encode } from '@msgpack/msgpack';
 import type { Datum } from '../../src/core/datum.js';
 import { traceFromJson } from '../../src/ingest/readers/jsonl.js';
 import { createModel } from '../../src/learn/model.js';
@@ -155,6 +155,11 @@ describe('MessagePack-RPC endpoint', () => {
     const path = join(tmp.dir, `127.0.0.1_${port}_classifier_snap.jubatus`);
     assert.deepEqual(saved, { [key]: path });
     assert.ok(existsSync(path));
+    // a Jubatus model file (jubatus-reference.md §5): magic, then system_data with the save id and config
+    const file = readFileSync(path);
+    assert.equal(file.subarray(0, 8).toString('latin1'), 'jubatus\0');
+    const system = decode(file.subarray(48, 48 + Number(file.readBigUInt64BE(32)))) as unknown[];
+    assert.deepEqual([system[0], system[2], system[3], system[4]], [1, 'classifier', 'snap', configJson]);
     const labels = await client.call('get_labels', '');
     await client.call('train', '', [
       ['1', datumOf(traces[5])],

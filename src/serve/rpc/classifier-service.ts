@@ -1,7 +1,9 @@
 // The Jubatus classifier service over MessagePack-RPC (jubatus-reference.md §3): the methods of
 // classifier.idl plus the common ones, with Jubatus's data structures. Every method's first
 // parameter is the cluster name, ignored by a server. Save/load ids follow Jubatus (non-empty,
-// printable ASCII, no `/`) and name `<datadir>/<ip>_<port>_classifier_<id>.jubatus`.
+// printable ASCII, no `/`) and name `<datadir>/<ip>_<port>_classifier_<id>.jubatus`, a Jubatus
+// model file (§5, src/learn/jubatus-file.ts: the model's save writes that format for a `.jubatus`
+// name, with `<id>` in system_data), so a Jubatus server can load what we save and vice versa.
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Datum } from '../../core/datum.js';
