@@ -70,7 +70,7 @@ async function samplesPerSecond(workers: number): Promise<number> {
     const started = process.hrtime.bigint();
     const code = await cli(['submit', '--redis', server.url, csv, '--format', 'csv', '--quiet']);
     if (code !== 0) throw new Error(`submit exited with ${code}`);
-    while ((await redis.scard(keys.trained)) < 2570 || (await redis.xlen(keys.reports)) > 0)
+    while (Number(await redis.hget(keys.counters, 'trained')) < 2570 || (await redis.xlen(keys.reports)) > 0)
       await new Promise((r) => setTimeout(r, 50));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return 2570 / seconds;

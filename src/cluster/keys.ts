@@ -1,6 +1,6 @@
 // Redis key layout of one malgram cluster. Every key of the report pipeline and of the model
 // carries the same hash tag `{<name>}`, so on Redis Cluster they share one slot: the Lua scripts
-// that commit a mix round (model, version pointer, trained-id set, XACK of the reports stream)
+// that commit a mix round (model, version pointer, trained-id bucket, XACK of the reports stream)
 // and record a result (results stream + XACK) touch several of them atomically. Event
 // partitions get a tag of their own, `{<name>:p<i>}`, so partitions spread over the cluster
 // while a partition's stream, lease and alerts stay together.
@@ -14,8 +14,15 @@ export interface ClusterKeys {
   readonly reports: string;
   /** Stream of classification results. */
   readonly results: string;
-  /** Set of analysis ids whose training is part of a published model version. */
+  /**
+   * Set of analysis ids whose training is part of a published model version: every one with the
+   * dedupe window `forever`; otherwise the set an earlier version left, read until it expires.
+   */
   readonly trained: string;
+  /** Analysis ids trained by the mix rounds of the bucket starting at `start` (dedupe.ts). */
+  trainedBucket(start: number): string;
+  /** The dedupe window in seconds (0 = forever), set once by the first worker. */
+  readonly dedupeWindow: string;
   /** The cluster's classifier config (JSON), set once by the first worker. */
   readonly config: string;
   /** Mix options (JSON), set once with the config. */
@@ -56,6 +63,8 @@ export function clusterKeys(name = 'malgram'): ClusterKeys {
     reports: `${tag}:reports`,
     results: `${tag}:results`,
     trained: `${tag}:trained`,
+    trainedBucket: (start) => `${tag}:trained:${start}`,
+    dedupeWindow: `${tag}:dedupe-window`,
     config: `${tag}:config`,
     mixOptions: `${tag}:mix-options`,
     current: `${tag}:model:current`,

@@ -12,16 +12,20 @@
 //    this process, so nothing a worker can see is touched yet.
 // 4. Commit, one Lua script, atomic on Redis (and in its AOF): if the version pointer is still v
 //    and the lock is still ours, write model v+1 and the mixed diff, add the analyses to the
-//    trained set, XACK + XDEL their stream entries, drop the round's diffs and versions older
-//    than v, and only then flip the pointer to v+1. A round interrupted anywhere before the
-//    script leaves version v and its diffs in place for the next mixer; no worker ever sees a
-//    half-written model. This is the exactly-once-in-effect argument: the training of an
-//    analysis becomes visible (model), recorded (trained set) and acknowledged (XACK) in one
-//    atomic step; before that step it can be redone, after it it is skipped.
+//    trained-id bucket of the script's own Redis TIME and the cluster's window (dedupe.ts; the
+//    script refuses when the window or bucket the mixer named is no longer current, and the
+//    mixer asks again), XACK + XDEL their stream entries, drop the round's diffs and versions
+//    older than v, and only then flip the pointer to v+1. A round interrupted anywhere before
+//    the script leaves version v and its diffs in place for the next mixer; no worker ever sees
+//    a half-written model. This is the exactly-once-in-effect argument: the training of an
+//    analysis becomes visible (model), recorded (trained ids) and acknowledged (XACK) in one
+//    atomic step; before that step it can be redone, after it it is skipped — for the dedupe
+//    window, after which its id expires.
 
 import { createModel, modelFromBytes } from '../learn/model.js';
 import type { ModelDiff } from '../learn/model-api.js';
 import { type Contribution, decodeContribution, encodeMixed } from './codec.js';
+import { bucketExpireAt, bucketSeconds, bucketStart, redisClock, trainedFlags } from './dedupe.js';
 import type { ClusterKeys } from './keys.js';
 import { emptyDiff, type MixWeighting, mixDiffs } from './mix.js';
 import type { RedisClient } from './redis.js';
@@ -52,13 +56,23 @@ local v = tonumber(ARGV[1])
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 if cur ~= v then return 0 end
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
+if tonumber(redis.call('GET', KEYS[13]) or '0') ~= tonumber(ARGV[10]) then return -2 end
+local width = tonumber(ARGV[8])
+if width > 0 then
+  local now = tonumber(redis.call('TIME')[1])
+  if now - now % width ~= tonumber(ARGV[7]) then return -2 end
+end
 redis.call('SET', KEYS[3], ARGV[3])
 redis.call('SET', KEYS[4], ARGV[4])
 local n = tonumber(ARGV[6])
-local first = 7
+local first = 11
 local last = first + n - 1
 for i = first, last, 1000 do
   redis.call('SADD', KEYS[5], unpack(ARGV, i, math.min(i + 999, last)))
+end
+if width > 0 then
+  if n > 0 then redis.call('EXPIREAT', KEYS[5], ARGV[9]) end
+  if redis.call('TTL', KEYS[12]) == -1 then redis.call('EXPIRE', KEYS[12], ARGV[10]) end
 end
 for i = last + 1, #ARGV, 1000 do
   local j = math.min(i + 999, #ARGV)
@@ -128,12 +142,10 @@ export async function runMixRound(
   contributions.sort((a, b) => (a.worker < b.worker ? -1 : a.worker > b.worker ? 1 : 0));
   const allAnalyses = contributions.flatMap((c) => c.analyses);
   const alreadyTrained = new Set<string>();
-  if (allAnalyses.length > 0) {
-    const flags = await redis.smismember(keys.trained, ...allAnalyses);
-    flags.forEach((f, i) => {
-      if (f === 1) alreadyTrained.add(allAnalyses[i]);
-    });
-  }
+  const flags = await trainedFlags(redis, keys, allAnalyses);
+  flags.forEach((f, i) => {
+    if (f) alreadyTrained.add(allAnalyses[i]);
+  });
   const seen = new Set<string>();
   const accepted: Contribution[] = [];
   const dropped: string[] = [];
@@ -162,29 +174,48 @@ export async function runMixRound(
 
   const analyses = accepted.flatMap((c) => c.analyses);
   const entries = accepted.flatMap((c) => c.entries);
-  const result = await redis.eval(
-    COMMIT,
-    11,
-    keys.current,
-    keys.mixLock,
-    keys.model(version + 1),
-    keys.mixed(version + 1),
-    keys.trained,
-    keys.reports,
-    diffsKey,
-    keys.mixRequest,
-    keys.model(version - 1),
-    keys.mixed(version),
-    keys.counters,
-    String(version),
-    token,
-    Buffer.from(modelBytes.buffer, modelBytes.byteOffset, modelBytes.byteLength),
-    Buffer.from(mixedBytes.buffer, mixedBytes.byteOffset, mixedBytes.byteLength),
-    group,
-    String(analyses.length),
-    ...analyses,
-    ...entries,
-  );
+  let result: unknown;
+  // -2: the bucket named turned over between reading Redis TIME and the script (rare: a bucket
+  // is an eighth of the window), or the window was changed; a few tries, each reading both again.
+  for (let attempt = 0; ; attempt++) {
+    const clock = await redisClock(redis, keys);
+    const window = clock.windowS ?? 0;
+    const start = window === 0 ? 0 : bucketStart(clock.nowS, window);
+    result = await redis.eval(
+      COMMIT,
+      13,
+      keys.current,
+      keys.mixLock,
+      keys.model(version + 1),
+      keys.mixed(version + 1),
+      window === 0 ? keys.trained : keys.trainedBucket(start),
+      keys.reports,
+      diffsKey,
+      keys.mixRequest,
+      keys.model(version - 1),
+      keys.mixed(version),
+      keys.counters,
+      keys.trained,
+      keys.dedupeWindow,
+      String(version),
+      token,
+      Buffer.from(modelBytes.buffer, modelBytes.byteOffset, modelBytes.byteLength),
+      Buffer.from(mixedBytes.buffer, mixedBytes.byteOffset, mixedBytes.byteLength),
+      group,
+      String(analyses.length),
+      String(start),
+      String(bucketSeconds(window)),
+      String(window === 0 ? 0 : bucketExpireAt(start, window)),
+      String(window),
+      ...analyses,
+      ...entries,
+    );
+    if (result !== -2) break;
+    if (attempt >= 4)
+      throw new Error(
+        `mix v${version}: the trained-id bucket or the window kept changing (does ${keys.dedupeWindow} hold whole seconds?)`,
+      );
+  }
   const done = Date.now();
   if (dropped.length > 0)
     log(`mix v${version}: left out ${dropped.join(', ')} (stale or already-trained samples)`);

@@ -1,5 +1,6 @@
 // `cluster status`: what a cluster is doing, read from Redis only (workers need not answer).
 
+import { type DedupeStatus, dedupeStatus } from './dedupe.js';
 import type { ClusterKeys } from './keys.js';
 import type { RedisClient } from './redis.js';
 
@@ -41,7 +42,10 @@ export interface StreamStatus {
 export interface ClusterStatus {
   cluster: string;
   modelVersion: number;
+  /** Training examples folded into the model by mix rounds (a retrain after the window counts again). */
   samplesTrained: number;
+  /** The trained ids remembered against redelivery, per bucket (null: no worker has run yet). */
+  dedupe: DedupeStatus | null;
   mixRounds: number;
   classified: number;
   duplicatesSkipped: number;
@@ -83,9 +87,9 @@ export async function clusterStatus(
   keys: ClusterKeys,
   heartbeatTtlMs = 5_000,
 ): Promise<ClusterStatus> {
-  const [current, trained, counters, workers, partitions] = await Promise.all([
+  const [current, dedupe, counters, workers, partitions] = await Promise.all([
     redis.get(keys.current),
-    redis.scard(keys.trained),
+    dedupeStatus(redis, keys),
     redis.hgetall(keys.counters),
     redis.hgetall(keys.workers),
     redis.get(keys.partitions),
@@ -128,7 +132,8 @@ export async function clusterStatus(
   return {
     cluster: keys.name,
     modelVersion: Number(current ?? 0),
-    samplesTrained: trained,
+    samplesTrained: counter('trained'),
+    dedupe,
     mixRounds: counter('mix_rounds'),
     classified: counter('classified'),
     duplicatesSkipped: counter('duplicates'),

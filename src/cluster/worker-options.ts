@@ -1,6 +1,7 @@
 // A worker's settings and their defaults (kept apart from worker.ts so the CLI can describe
 // them without loading the model code).
 import { hostname } from 'node:os';
+import { DEFAULT_DEDUPE_WINDOW_S } from './dedupe.js';
 import type { LiveEventsOptions } from './live-events.js';
 import type { MixWeighting } from './mix.js';
 
@@ -21,6 +22,8 @@ export interface WorkerOptions {
   heartbeatMs: number;
   /** Results stream bound (approximate trimming of old results; work is never trimmed). */
   resultsMaxLen: number;
+  /** Seconds a trained id is remembered (0 = forever), when this worker is the cluster's first. */
+  dedupeWindowS: number;
   log: (message: string) => void;
 }
 
@@ -36,6 +39,7 @@ export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'name' | 'configJson' |
   lockTtlMs: 30_000,
   heartbeatMs: 1_000,
   resultsMaxLen: 1_000_000,
+  dedupeWindowS: DEFAULT_DEDUPE_WINDOW_S,
 };
 
 export function defaultWorkerName(): string {

@@ -4,10 +4,11 @@
 // i.e. held by a dead or stuck worker): decode the trace, classify it with the local model and
 // write the result to the results stream. Then
 // - unlabelled (classify only), bad, or already-trained entries: the result and the XACK go in
-//   one MULTI (acknowledged only with the result written);
+//   one MULTI (acknowledged only with the result written); already trained means within the
+//   cluster's dedupe window (dedupe.ts), which the first worker sets;
 // - labelled entries: train the local model and keep the entry in the current batch. The entry
 //   stays pending until a mix round folds this worker's diff: the round's commit script adds
-//   the analysis to the trained set and XACKs the entry atomically with the new model version
+//   the analysis to the trained ids and XACKs the entry atomically with the new model version
 //   (see mixer.ts for why that makes training exactly-once in effect). Until then a crash
 //   loses nothing: the entry is claimed by another worker after the claim timeout.
 //
@@ -20,6 +21,7 @@
 // behind. Redis outages are ridden out: the client reconnects and the loop carries on.
 import { createModel, modelFromBytes, type OnlineModel } from '../learn/model.js';
 import { analysisId, decodeMixed, decodeTrace, encodeContribution } from './codec.js';
+import { formatWindow, joinDedupeWindow, trainedFlags } from './dedupe.js';
 import type { ClusterKeys } from './keys.js';
 import type { MixWeighting } from './mix.js';
 import { type MixReport, runMixRound } from './mixer.js';
@@ -67,6 +69,11 @@ export class Worker {
     await this.redis.set(this.keys.config, this.opts.configJson, 'NX');
     await this.redis.set(this.keys.mixOptions, JSON.stringify({ weighting: this.opts.weighting }), 'NX');
     this.configJson = (await this.redis.get(this.keys.config)) ?? this.opts.configJson;
+    await joinDedupeWindow(this.redis, this.keys, this.opts.dedupeWindowS, (w) =>
+      this.opts.log(
+        `worker ${this.opts.name}: the cluster's dedupe window is ${formatWindow(w)}, set by its first worker; --dedupe-window ${formatWindow(this.opts.dedupeWindowS)} ignored`,
+      ),
+    );
     await ensureGroup(this.redis, this.keys.reports, this.opts.group);
     this.model = createModel(this.configJson);
     await this.adopt();
@@ -175,12 +182,10 @@ export class Worker {
     });
     const labelled = decoded.flatMap((d) => (d.trace?.label ? [analysisId(d.trace)] : []));
     const trained = new Set<string>();
-    if (labelled.length > 0) {
-      const flags = await this.redis.smismember(this.keys.trained, ...labelled);
-      flags.forEach((f, i) => {
-        if (f === 1) trained.add(labelled[i]);
-      });
-    }
+    const flags = await trainedFlags(this.redis, this.keys, labelled);
+    flags.forEach((f, i) => {
+      if (f) trained.add(labelled[i]);
+    });
     const tx = this.redis.multi();
     const ack: string[] = [];
     for (const d of decoded) {

@@ -21,6 +21,18 @@ test('worker refuses an unknown mix weighting and a non-positive interval', asyn
   assert.match(b.stderr, /--mix-every: must be a whole number > 0/);
 });
 
+test('worker refuses a dedupe window it cannot read; --help says what a window means', async () => {
+  const r = await runCli(['worker', '--redis', 'redis://127.0.0.1:1', '--dedupe-window', '7 days']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--dedupe-window: must be whole seconds .* got "7 days"/);
+  const help = await runCli(['worker', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(
+    help.stdout.replace(/\s+/g, ' '),
+    /--dedupe-window <d> .*later it is .*forever.*\(default: "7d"\)/,
+  );
+});
+
 test('cluster status names the server it cannot reach', async () => {
   const r = await runCli(['cluster', 'status', '--redis', 'redis://127.0.0.1:1', '--json']);
   assert.equal(r.code, 1);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { dedupeStatus } from '../../src/cluster/dedupe.js';
 import { clusterKeys } from '../../src/cluster/keys.js';
 import type { Trace } from '../../src/core/trace.js';
 import { seededRandom, shuffleInPlace } from '../../src/evaluate/random.js';
@@ -36,9 +37,14 @@ const startWorker = (url: string, name: string, extra: string[] = []) => procs.s
 const stopWorker = (w: WorkerProc) => procs.stop(w);
 const until = procs.until.bind(procs);
 
+/** Training examples committed by mix rounds (the cluster's counter). */
+async function trainedCount(redis: Redis): Promise<number> {
+  return Number((await redis.hget(keys.counters, 'trained')) ?? 0);
+}
+
 async function pipelineState(redis: Redis): Promise<unknown> {
   const [trained, backlog, pending] = await Promise.all([
-    redis.scard(keys.trained),
+    trainedCount(redis),
     redis.xlen(keys.reports),
     redis.xpending(keys.reports, 'workers'),
   ]);
@@ -83,9 +89,9 @@ test('3 workers train all 2,570 samples exactly once, through a SIGKILLed worker
       '--json',
     ]);
 
-    await until('some samples trained', 240_000, async () => (await redis.scard(keys.trained)) >= 300);
+    await until('some samples trained', 240_000, async () => (await trainedCount(redis)) >= 300);
     ws[1].child.kill('SIGKILL');
-    await until('more samples trained', 120_000, async () => (await redis.scard(keys.trained)) >= 900);
+    await until('more samples trained', 120_000, async () => (await trainedCount(redis)) >= 900);
     await server.restart(300);
 
     const sub = await submit;
@@ -95,22 +101,26 @@ test('3 workers train all 2,570 samples exactly once, through a SIGKILLed worker
       'every sample trained and acknowledged',
       240_000,
       async () => {
-        const [trained, backlog] = await Promise.all([redis.scard(keys.trained), redis.xlen(keys.reports)]);
+        const [trained, backlog] = await Promise.all([trainedCount(redis), redis.xlen(keys.reports)]);
         return trained === 2570 && backlog === 0;
       },
       () => pipelineState(redis),
     );
 
-    // Exactly once: every analysis is in the trained set, and the mixed model's label counts
-    // (summed over workers at every mix) count each training example once.
-    assert.equal(await redis.scard(keys.trained), 2570);
-    assert.equal(Number(await redis.hget(keys.counters, 'trained')), 2570);
+    // Exactly once: every analysis is held once in the trained-id buckets (the default 7-day
+    // window), and the mixed model's label counts (summed over workers at every mix) count each
+    // training example once.
+    const dedupe = await dedupeStatus(redis, keys);
+    assert.equal(dedupe?.window, '7d');
+    assert.equal(dedupe?.ids, 2570);
+    assert.equal(await trainedCount(redis), 2570);
     const model = await currentModel(redis);
     assert.deepEqual(model.labelCounts(), labelTotals(samples));
     const status = await runCli(['cluster', 'status', '--redis', server.url, '--json']);
     assert.equal(status.code, 0, status.stderr);
     const s = JSON.parse(status.stdout);
     assert.equal(s.samplesTrained, 2570);
+    assert.equal(s.dedupe.ids, 2570);
     assert.equal(s.modelVersion, Number(await redis.get(keys.current)));
     assert.deepEqual(s.streams[0], { stream: keys.reports, length: 0, group: 'workers', pending: 0, lag: 0 });
     assert.ok(s.workers.some((w: { name: string }) => w.name === 'w1'));
@@ -154,7 +164,7 @@ test('after mixing, every worker classifies the test half as one model, within 1
       'the training half trained',
       240_000,
       async () => {
-        const [trained, backlog] = await Promise.all([redis.scard(keys.trained), redis.xlen(keys.reports)]);
+        const [trained, backlog] = await Promise.all([trainedCount(redis), redis.xlen(keys.reports)]);
         return trained === train.length && backlog === 0;
       },
       () => pipelineState(redis),

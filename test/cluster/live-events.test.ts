@@ -139,7 +139,11 @@ test('workers detect on live events: each process on one worker, in order; a kil
     const ws = ['e1', 'e2', 'e3'].map((n) => procs.start(server.url, n, flags));
     const sub = await runCli(['submit', '--redis', server.url, trainFile, '--format', 'csv']);
     assert.equal(sub.code, 0, sub.stderr);
-    await procs.until('400 samples trained', 120_000, async () => (await redis.scard(keys.trained)) === 400);
+    await procs.until(
+      '400 samples trained',
+      120_000,
+      async () => Number(await redis.hget(keys.counters, 'trained')) === 400,
+    );
     const version = Number(await redis.get(keys.current));
     await procs.until('every worker detecting with the last version, partitions spread', 30_000, async () => {
       const hb = Object.values(await redis.hgetall(keys.workers)).map(

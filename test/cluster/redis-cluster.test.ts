@@ -50,7 +50,8 @@ test('two workers train, mix and detect on a 3-master Redis Cluster', async () =
     await procs.until(
       '300 samples trained and acknowledged',
       120_000,
-      async () => (await redis.scard(keys.trained)) === 300 && (await redis.xlen(keys.reports)) === 0,
+      async () =>
+        Number(await redis.hget(keys.counters, 'trained')) === 300 && (await redis.xlen(keys.reports)) === 0,
     );
     const version = Number(await redis.get(keys.current));
     assert.ok(version >= 2, `several mix rounds (version ${version})`);
@@ -106,6 +107,8 @@ test('two workers train, mix and detect on a 3-master Redis Cluster', async () =
     assert.equal(status.code, 0, status.stderr);
     const st = JSON.parse(status.stdout);
     assert.equal(st.samplesTrained, 300);
+    assert.equal(st.dedupe.window, '7d');
+    assert.equal(st.dedupe.ids, 300, 'every id held in the trained-id buckets, one slot');
     assert.equal(st.modelVersion, version);
     await Promise.all(ws.map((w) => procs.stop(w)));
   } finally {

@@ -1,5 +1,6 @@
 // `malgram cluster status --redis URL`: workers, backlog, model version of a scale-out cluster.
 import type { Command } from 'commander';
+import { formatSeconds, formatWindow } from '../../cluster/dedupe.js';
 import { clusterKeys } from '../../cluster/keys.js';
 import { connect, redisTarget } from '../../cluster/redis.js';
 import { clusterStatus } from '../../cluster/status.js';
@@ -11,7 +12,7 @@ export function register(program: Command): void {
   cluster
     .command('status')
     .description(
-      'workers (last heartbeat), backlog and pending entries per stream, model version, samples trained',
+      'workers (last heartbeat), backlog and pending entries per stream, model version, samples trained, trained ids held per dedupe bucket',
     )
     .option('--redis <url>', 'Redis URL: redis://127.0.0.1:6379, or redis+cluster://host:port,host:port')
     .option('--redis-cluster <nodes>', 'Redis Cluster seed nodes, host:port,host:port,...')
@@ -38,6 +39,20 @@ export function register(program: Command): void {
         out.push(
           `cluster ${s.cluster}: model version ${s.modelVersion}, ${s.samplesTrained} samples trained, ${s.mixRounds} mix rounds, ${s.classified} classified`,
         );
+        const d = s.dedupe;
+        if (d) {
+          out.push(
+            `trained ids held: ${d.ids}, dedupe window ${d.window}${d.bucketS > 0 ? ` (buckets of ${formatWindow(d.bucketS)})` : ''}:`,
+          );
+          for (const b of d.buckets)
+            out.push(
+              `  bucket ${new Date(b.start * 1000).toISOString()}\tids ${b.ids}\texpires in ${formatSeconds(b.expiresInS)}`,
+            );
+          if (d.unbucketedIds > 0)
+            out.push(
+              `  unbucketed set\tids ${d.unbucketedIds}\t${d.unbucketedExpiresInS === null ? 'never expires' : `expires in ${formatSeconds(d.unbucketedExpiresInS)}`}`,
+            );
+        }
         out.push(`workers (${s.workers.filter((w) => w.alive).length} alive):`);
         for (const w of s.workers)
           out.push(

@@ -1,6 +1,7 @@
 // `malgram worker --redis URL`: a scale-out worker (src/cluster/worker.ts) until SIGTERM/SIGINT.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { formatWindow, parseDedupeWindow } from '../../cluster/dedupe.js';
 import { clusterKeys } from '../../cluster/keys.js';
 import type { LiveEventsOptions } from '../../cluster/live-events.js';
 import { connect, redisTarget } from '../../cluster/redis.js';
@@ -38,6 +39,7 @@ interface WorkerFlags {
   mixWeighting: string;
   claimTimeout: string;
   lockTimeout: string;
+  dedupeWindow: string;
   quiet?: boolean;
 }
 
@@ -143,6 +145,11 @@ export function register(program: Command): void {
       'the mix lock expires after this long, so a dead mixer is replaced (longer than a mix round)',
       String(DEFAULT_WORKER_OPTIONS.lockTtlMs / 1000),
     )
+    .option(
+      '--dedupe-window <d>',
+      'a labelled sample redelivered within this long after its training is not trained again; later it is (7d, 12h, 90s...; 0 or forever: remember every id, unbounded). Fixed by the first worker of the cluster',
+      formatWindow(DEFAULT_WORKER_OPTIONS.dedupeWindowS),
+    )
     .option('--no-events', 'do not consume live events (samples only)')
     .option('--rules <paths...>', 'live events: rule files or folders (YAML), with the model')
     .option(
@@ -186,6 +193,7 @@ export function register(program: Command): void {
         mixIntervalMs: positive(flags.mixInterval, '--mix-interval', false) * 1000,
         claimIdleMs: positive(flags.claimTimeout, '--claim-timeout', false) * 1000,
         lockTtlMs: positive(flags.lockTimeout, '--lock-timeout', false) * 1000,
+        dedupeWindowS: parseDedupeWindow(flags.dedupeWindow),
         log: say,
       };
       const target = redisTarget(flags);
