@@ -190,6 +190,13 @@ export class ApiNgramExtractor {
   private ids = new Int32Array(1024);
   /** Occurrences of n-grams unknown to the dictionary in the last classify-mode extraction. */
   unknownNgrams = 0;
+  /**
+   * Some interned API name contains `_`, the n-gram separator: then two different n-grams can
+   * have one name (the 1-gram `A_B` and the 2-gram A,B; or A_B,C and A,B_C), and new features
+   * are looked up by name so that they are one feature, as in Jubatus where the name is the
+   * feature. Without `_` in any name the name of an n-gram is unique and the lookup is skipped.
+   */
+  private separatorInNames = false;
 
   constructor(
     private readonly native: NativeConfig,
@@ -247,6 +254,7 @@ export class ApiNgramExtractor {
         id = this.apiNames.length;
         this.apiNames.push(name);
         this.apiIds.set(name, id);
+        if (name.includes('_')) this.separatorInNames = true;
       }
       this.apiIds.set(raw, id);
     }
@@ -268,7 +276,7 @@ export class ApiNgramExtractor {
   private newFeature(ids: Int32Array, start: number, n: number): number {
     // one key per distinct (sanitised) n-gram: the name is new unless a datum made it first;
     // then it is named lazily from its ids (no string per new n-gram while training)
-    if (this.hashMaxSize === undefined && this.dictionary.onlyAppended) {
+    if (this.hashMaxSize === undefined && this.dictionary.onlyAppended && !this.separatorInNames) {
       const f = this.dictionary.append();
       this.rememberIds(f, ids, start, n);
       return f;

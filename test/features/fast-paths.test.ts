@@ -71,6 +71,30 @@ describe('n-gram extractor hot path', () => {
     assert.notEqual(c.scores.get('x'), 0);
   });
 
+  it('trains one feature per name when API names contain the separator `_`', () => {
+    // 1-gram A_B and 2-gram A,B; 3-grams A_B,C,D and A,B_C,D: one name each, one feature each
+    const config = configFromFlags({ method: 'AROW', ngram: '1-3' });
+    const m = createModel(config);
+    const reference = createModel(config);
+    const traces = [
+      trace('a', ['A', 'B', 'C', 'D', 'A', 'B']),
+      trace('b', ['A_B', 'C', 'D', 'Q']),
+      trace('c', ['A', 'B_C', 'D', 'A_B']),
+    ];
+    traces.forEach((t, i) => {
+      m.train(t, `l${i % 2}`);
+      reference.trainVector(reference.convert(t), `l${i % 2}`);
+    });
+    const names = m.cells();
+    assert.equal(new Set(names.keys()).size, m.numFeatures(), 'no two features share a name');
+    assert.deepEqual(names, reference.cells(), 'same weights as the generic converter, bit for bit');
+    const loaded = modelFromBytes(m.toBytes());
+    assert.equal(loaded.numFeatures(), m.numFeatures(), 'the model file keeps every feature');
+    const probe = trace('p', ['A', 'B', 'A_B', 'C', 'D'], ['B_C', 'D']);
+    assert.deepEqual([...loaded.classify(probe).scores], [...m.classify(probe).scores]);
+    assertSameAsConverter(m, probe);
+  });
+
   it('keeps agreeing after pruning renumbers the features', () => {
     const m = createModel(configFromFlags({ ngram: 2 }), { maxFeatures: 300 });
     for (let i = 0; i < 20; i++) m.train(trace(`t${i}`, sequence(i, 400, 60)), `l${i % 2}`);
