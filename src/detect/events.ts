@@ -140,7 +140,8 @@ export function toEvent(raw: unknown): DetectEvent {
 
 /**
  * Parses one line of the events format; throws EventError (JSON syntax or a field rule). The
- * reference path: the inputs use parseEventLine (event-parser.ts), which gives the same results faster.
+ * reference path: the inputs parse lines from their bytes with the fast parser (event-parser.ts),
+ * which gives the same results faster.
  */
 export function parseEvent(line: string): DetectEvent {
   let raw: unknown;

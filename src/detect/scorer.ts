@@ -44,6 +44,10 @@ export interface NgramFeatureSpec {
 export const MAX_UNKNOWN_CACHE = 1 << 20;
 const UNKNOWN = -2;
 
+/** The log_tf step ln(1 + 1/(1 + tf)) for tf < LOG_STEPS, computed once (the same doubles as Math.log1p). */
+const LOG_STEPS = 1024;
+const LOG_STEP = Float64Array.from({ length: LOG_STEPS }, (_, tf) => Math.log1p(1 / (1 + tf)));
+
 const TWO16 = 65536;
 const TWO32 = 65536 * 65536;
 
@@ -139,7 +143,8 @@ export class IncrementalScorer {
     // sw(tf+1) − sw(tf); for tf = 0 it is 1 for bin and tf, ln 2 for log_tf.
     if (tf === 0) unit.add(this.sampleWeight === 'log_tf' ? Math.LN2 : 1, this.slotWeights, offset);
     else if (this.sampleWeight === 'tf') unit.add(1, this.slotWeights, offset);
-    else if (this.sampleWeight === 'log_tf') unit.add(Math.log1p(1 / (1 + tf)), this.slotWeights, offset);
+    else if (this.sampleWeight === 'log_tf')
+      unit.add(tf < LOG_STEPS ? LOG_STEP[tf] : Math.log1p(1 / (1 + tf)), this.slotWeights, offset);
   }
 
   /** The n-gram's API names from its key. */

@@ -7,10 +7,15 @@
 //   its parent's unit (the whole tree is scored as one sample; n-grams never cross processes,
 //   as in the converter: each process keeps its own window).
 // - Bounds: at most `maxProcesses` processes (the least recently active one is evicted when a new
-//   one arrives: an intrusive doubly-linked list keeps the order in O(1) per event); at most
+//   one arrives); at most
 //   `maxNgramsPerUnit` distinct n-grams per unit (further new n-grams are not counted and the unit
 //   is marked `truncated`: its score is then a lower-information approximation, and alerts say so).
 // - An exit event frees the process at once.
+// - Recency: every touch stamps the state with a counter. Until the table first fills, that is all
+//   (no other process's memory is touched, which matters at a million events a second over
+//   thousands of processes); the first eviction links the states, sorted by stamp, into an
+//   intrusive doubly-linked list (most recent first, O(n log n) once), kept in order in O(1) per
+//   event from then on. Either way the victim is exactly the least recently active process.
 // - API names are interned to small integer ids (at most MAX_API_IDS distinct names; later new
 //   names all share the OVERFLOW id and an n-gram containing it is treated as unknown to the model).
 // Host and pid come from the wire: states live in Maps (host → pid → state), never a plain object.
@@ -44,70 +49,74 @@ export class ApiInterner {
 }
 
 /**
- * Counts per small non-negative integer key (the scorer's n-gram slots): open addressing over two
- * Int32Arrays, linear probing, load ≤ 0.5. Far smaller and faster than a Map per process.
+ * Counts per small non-negative integer key (the scorer's n-gram slots): open addressing over one
+ * Int32Array of (key, count) pairs — a probe touches one cache line, a resize allocates one array —
+ * linear probing, load ≤ 0.5. Far smaller and faster than a Map per process.
  */
 export class SlotCounter {
-  private keys = new Int32Array(16).fill(-1);
-  private values = new Int32Array(16);
+  /** table[2i] = key (−1 = empty), table[2i + 1] = its count; 16 pairs to start. */
+  private table = new Int32Array(32).fill(-1);
   size = 0;
 
   /** Adds 1 to `key`'s count; returns the count before (0 for a new key). */
   increment(key: number): number {
-    let mask = this.keys.length - 1;
+    let t = this.table;
+    let mask = (t.length >> 1) - 1;
     let i = (Math.imul(key, 0x9e3779b1) >>> 0) & mask;
     for (;;) {
-      const k = this.keys[i];
-      if (k === key) return this.values[i]++;
+      const k = t[2 * i];
+      if (k === key) return t[2 * i + 1]++;
       if (k === -1) break;
       i = (i + 1) & mask;
     }
-    if ((this.size + 1) * 2 > this.keys.length) {
+    if ((this.size + 1) * 4 > t.length) {
       this.grow();
-      mask = this.keys.length - 1;
+      t = this.table;
+      mask = (t.length >> 1) - 1;
       i = (Math.imul(key, 0x9e3779b1) >>> 0) & mask;
-      while (this.keys[i] !== -1) i = (i + 1) & mask;
+      while (t[2 * i] !== -1) i = (i + 1) & mask;
     }
-    this.keys[i] = key;
-    this.values[i] = 1;
+    t[2 * i] = key;
+    t[2 * i + 1] = 1;
     this.size++;
     return 0;
   }
 
   get(key: number): number {
-    const mask = this.keys.length - 1;
+    const t = this.table;
+    const mask = (t.length >> 1) - 1;
     let i = (Math.imul(key, 0x9e3779b1) >>> 0) & mask;
     for (;;) {
-      const k = this.keys[i];
-      if (k === key) return this.values[i];
+      const k = t[2 * i];
+      if (k === key) return t[2 * i + 1];
       if (k === -1) return 0;
       i = (i + 1) & mask;
     }
   }
 
   *entries(): IterableIterator<[key: number, count: number]> {
-    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== -1) yield [this.keys[i], this.values[i]];
+    const t = this.table;
+    for (let i = 0; i < t.length; i += 2) if (t[i] !== -1) yield [t[i], t[i + 1]];
   }
 
   /** Bytes held by the table. */
   get bytes(): number {
-    return this.keys.byteLength + this.values.byteLength;
+    return this.table.byteLength;
   }
 
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldValues = this.values;
-    this.keys = new Int32Array(oldKeys.length * 2).fill(-1);
-    this.values = new Int32Array(oldKeys.length * 2);
-    const mask = this.keys.length - 1;
-    for (let j = 0; j < oldKeys.length; j++) {
-      const key = oldKeys[j];
+    const old = this.table;
+    const t = new Int32Array(old.length * 2).fill(-1);
+    const mask = (t.length >> 1) - 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const key = old[j];
       if (key === -1) continue;
       let i = (Math.imul(key, 0x9e3779b1) >>> 0) & mask;
-      while (this.keys[i] !== -1) i = (i + 1) & mask;
-      this.keys[i] = key;
-      this.values[i] = oldValues[j];
+      while (t[2 * i] !== -1) i = (i + 1) & mask;
+      t[2 * i] = key;
+      t[2 * i + 1] = old[j + 1];
     }
+    this.table = t;
   }
 }
 
@@ -115,9 +124,12 @@ export class SlotCounter {
 export class ScoreUnit {
   /** N-gram slot (scorer.ts) -> count (tf); only n-grams the model gives a weight are counted. */
   readonly counts = new SlotCounter();
-  /** Running score per model label (Neumaier-compensated sums: sum + compensation). */
-  readonly sums: Float64Array;
-  readonly compensation: Float64Array;
+  /**
+   * Running score per model label, Neumaier-compensated: the sum of label i at [i], its
+   * compensation at [labelCount + i] (one array: one object, one cache line for two labels).
+   */
+  readonly running: Float64Array;
+  private readonly labelCount: number;
   /** Calls attributed to this unit. */
   calls = 0;
   /** Smallest and largest timestamp seen (seconds), NaN before the first timestamp. */
@@ -140,25 +152,25 @@ export class ScoreUnit {
     readonly rootPid: number,
     labelCount: number,
   ) {
-    this.sums = new Float64Array(labelCount);
-    this.compensation = new Float64Array(labelCount);
+    this.labelCount = labelCount;
+    this.running = new Float64Array(2 * labelCount);
   }
 
   /** Current score of label i. */
   score(i: number): number {
-    return this.sums[i] + this.compensation[i];
+    return this.running[i] + this.running[this.labelCount + i];
   }
 
   /** Adds `delta * weights[offset + i]` to every label score i (Neumaier summation keeps long streams exact to ~1 ulp). */
   add(delta: number, weights: Float64Array, offset: number): void {
-    const sums = this.sums;
-    const comp = this.compensation;
-    for (let i = 0; i < sums.length; i++) {
+    const r = this.running;
+    const L = this.labelCount;
+    for (let i = 0; i < L; i++) {
       const x = delta * weights[offset + i];
-      const s = sums[i];
+      const s = r[i];
       const t = s + x;
-      comp[i] += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s;
-      sums[i] = t;
+      r[L + i] += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s;
+      r[i] = t;
     }
   }
 
@@ -192,7 +204,9 @@ export class ProcessState {
   ppid?: number;
   /** Rule-matcher state, created by the detector when rules are loaded. */
   ruleState: unknown;
-  // Intrusive least-recently-active list (head = most recent).
+  /** The table's touch counter at this process's last touch (higher = more recent). */
+  active = 0;
+  // Intrusive least-recently-active list (head = most recent), once the table keeps one.
   prev: ProcessState | null = null;
   next: ProcessState | null = null;
 
@@ -216,6 +230,10 @@ export interface StateLimits {
 export class ProcessTable {
   private readonly byHost = new Map<string, Map<number, ProcessState>>();
   size = 0;
+  /** Touches so far: the recency stamp of the latest. */
+  private ticks = 0;
+  /** Whether the recency list (head, tail, prev, next) is kept: from the first eviction on. */
+  private ordered = false;
   private head: ProcessState | null = null;
   private tail: ProcessState | null = null;
   evicted = 0;
@@ -243,7 +261,8 @@ export class ProcessTable {
     }
     let state = pids.get(pid);
     if (state) {
-      if (state !== this.head) {
+      state.active = ++this.ticks;
+      if (this.ordered && state !== this.head) {
         this.unlink(state);
         this.pushHead(state);
       }
@@ -255,10 +274,12 @@ export class ProcessTable {
     unit.members++;
     state = new ProcessState(host, pid, unit, this.windowLength);
     state.ppid = ppid;
+    state.active = ++this.ticks;
     pids.set(pid, state);
     this.size++;
-    this.pushHead(state);
+    if (this.ordered) this.pushHead(state);
     this.created++;
+    if (this.size > this.limits.maxProcesses && !this.ordered) this.order();
     while (this.size > this.limits.maxProcesses && this.tail) {
       const victim = this.tail;
       this.remove(victim);
@@ -279,11 +300,31 @@ export class ProcessTable {
 
   /** Processes from most to least recently active. */
   *list(): IterableIterator<ProcessState> {
-    for (let s = this.head; s; s = s.next) yield s;
+    if (this.ordered) for (let s = this.head; s; s = s.next) yield s;
+    else yield* this.byRecency();
+  }
+
+  /** Every state, most recently active first. */
+  private byRecency(): ProcessState[] {
+    const all: ProcessState[] = [];
+    for (const pids of this.byHost.values()) for (const s of pids.values()) all.push(s);
+    return all.sort((a, b) => b.active - a.active);
+  }
+
+  /** Starts keeping the recency list: links every state in order. */
+  private order(): void {
+    for (const s of this.byRecency()) {
+      s.prev = this.tail;
+      s.next = null;
+      if (this.tail) this.tail.next = s;
+      else this.head = s;
+      this.tail = s;
+    }
+    this.ordered = true;
   }
 
   private remove(state: ProcessState): void {
-    this.unlink(state);
+    if (this.ordered) this.unlink(state);
     const pids = this.byHost.get(state.host)!;
     pids.delete(state.pid);
     if (pids.size === 0) this.byHost.delete(state.host);

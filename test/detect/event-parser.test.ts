@@ -1,7 +1,8 @@
 // Differential test of the fast event-line parser against the JSON.parse path (parseEvent): for
 // every line, the same event (fields, their order, args entries in order, -0 vs 0) or the same
 // EventError message. Lines: real replayed traces, hand-picked adversarial ones, and seeded random
-// ones (valid and broken).
+// ones (valid and broken); as strings, and as bytes (invalid UTF-8 included, against parseEvent of
+// their decoded text) inside a larger buffer, so the parser must not read past the line.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EventLineParser } from '../../src/detect/event-parser.js';
@@ -33,6 +34,20 @@ function agrees(parser: EventLineParser, line: string): boolean {
   const slow = outcome(parseEvent, line);
   const fast = outcome((l) => parser.parse(l), line);
   assert.deepStrictEqual(fast, slow, `line: ${JSON.stringify(line)}`);
+  return 'event' in slow;
+}
+
+/**
+ * Asserts the parser agrees with parseEvent of the decoded bytes on `bytes`, parsed in the middle
+ * of a buffer whose surrounding bytes would change the result if read; returns whether it was an event.
+ */
+function agreesBytes(parser: EventLineParser, bytes: Buffer): boolean {
+  const before = Buffer.from('{"pid":9,');
+  const after = Buffer.from('9,"api":"Z"}\n "x":1}');
+  const buf = Buffer.concat([before, bytes, after]);
+  const slow = outcome(parseEvent, bytes.toString('utf8'));
+  const fast = outcome(() => parser.parseBytes(buf, before.length, before.length + bytes.length), '');
+  assert.deepStrictEqual(fast, slow, `bytes: ${bytes.toString('hex')}`);
   return 'event' in slow;
 }
 
@@ -313,11 +328,47 @@ describe('fast event-line parser: the same result as JSON.parse + validation', (
       '{"pid":1,"api":"A","ts":1e+}',
       '{"pid":1,"api":"A"}\u00a0',
       '\ufeff{"pid":1,"api":"A"}',
+      '{"pid":1,"api":"A\ud800B"}',
     ];
     const parser = new EventLineParser();
     let events = 0;
     for (const line of lines) if (agrees(parser, line)) events++;
     assert.ok(events > 20 && events < lines.length, `${events} of ${lines.length} lines are events`);
+    for (const line of lines) assert.equal(agreesBytes(parser, Buffer.from(line)), agrees(parser, line));
+  });
+
+  it('agrees on raw bytes: invalid UTF-8 in every kind of string and outside strings, lines cut short', () => {
+    const bad = ['ff', 'c3', 'c0af', 'eda080', 'f09f98', 'e282ac', 'c3a9', 'f09f9880', '80', 'efbbbf'];
+    const templates = [
+      '{"pid":1,"api":"A@"}',
+      '{"pid":1,"api":"@"}',
+      '{"pid":1,"api":"@B","host":"h@","process":"@.exe"}',
+      '{"pid":1,"api":"A","args":{"k":"@"}}',
+      '{"pid":1,"api":"A","args":{"@":1}}',
+      '{"pid":1,"api":"A","args":{"k":"x\\n@\\u0041@"}}',
+      '{"pid":1,"api":"A","ret":"@"}',
+      '{"pid":1,"api":"A","event":"@"}',
+      '{"pid":1,"api":"A","@":2}',
+      '{"pid":1,"api":"A"}@',
+      '@{"pid":1,"api":"A"}',
+      '{"pid":1,@"api":"A"}',
+      '{"pid":1,"api":"A\\"@"}',
+    ];
+    const parser = new EventLineParser();
+    let events = 0;
+    let lines = 0;
+    for (const t of templates)
+      for (const b of bad) {
+        const [head, ...rest] = t.split('@');
+        const parts: Buffer[] = [Buffer.from(head)];
+        for (const r of rest) parts.push(Buffer.from(b, 'hex'), Buffer.from(r));
+        const bytes = Buffer.concat(parts);
+        if (agreesBytes(parser, bytes)) events++;
+        lines++;
+        // every prefix: the parser must stop at the line's end, whatever follows it in the buffer
+        for (let cut = 0; cut < bytes.length; cut++) agreesBytes(parser, bytes.subarray(0, cut));
+      }
+    assert.ok(events > lines / 3 && events < lines, `${events} of ${lines} lines are events`);
   });
 
   it('agrees on 20,000 random lines, valid and broken', () => {
@@ -325,6 +376,7 @@ describe('fast event-line parser: the same result as JSON.parse + validation', (
     const lines = randomLines(20261127, 20000);
     let events = 0;
     for (const line of lines) if (agrees(parser, line)) events++;
+    for (const line of lines) agreesBytes(new EventLineParser(), Buffer.from(line));
     // both outcomes are well represented, and most events take the fast path
     assert.ok(events > 4000 && events < 16000, `${events} events`);
     assert.ok(parser.fallbacks < lines.length - events / 2, `${parser.fallbacks} fallbacks`);
@@ -364,6 +416,35 @@ describe('line splitter', () => {
     for (let cut = 0; cut <= text.length; cut++) {
       assert.deepEqual(collect([text.subarray(0, cut), text.subarray(cut)]), whole, `cut at ${cut}`);
     }
+  });
+
+  it('gives, for a megabyte of real event lines in one chunk, what parseEvent gives line by line', async () => {
+    const traces = (await loadSamples({ data: [malbehavdCsv], format: 'csv', detail: 'api' })).slice(0, 200);
+    const lines: string[] = [];
+    for (const trace of traces)
+      for (const event of traceEvents(trace, 'lab-1', newReplayClock(1732600000))) {
+        const line = formatEvent(event);
+        // every 97th line broken, every 89th with CRLF, every 83rd blank
+        lines.push(
+          lines.length % 97 === 5 ? line.slice(0, -1) : lines.length % 89 === 7 ? `${line}\r` : line,
+        );
+        if (lines.length % 83 === 0) lines.push('');
+      }
+    const text = `${lines.join('\n')}\n`;
+    assert.ok(text.length > 1_000_000, `${text.length} bytes`);
+    const expected: Array<string | [string, string]> = [];
+    lines.forEach((line, i) => {
+      const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+      if (l === '') return;
+      try {
+        expected.push(formatEvent(parseEvent(l)));
+      } catch (err) {
+        expected.push([`in:${i + 1}`, (err as Error).message]);
+      }
+    });
+    const got = collect([Buffer.from(text)], 4096);
+    assert.ok(got.filter((x) => typeof x !== 'string').length > 50);
+    assert.deepEqual(got, expected);
   });
 
   it('copies an unfinished line, so a caller may reuse its buffer', () => {

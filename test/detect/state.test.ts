@@ -11,7 +11,8 @@ describe('process table', () => {
     assert.equal(t.touch('h1', 5, undefined), a);
     assert.equal(t.size, 2);
     assert.equal(t.created, 2);
-    assert.equal(a.unit.sums.length, 2);
+    assert.equal(a.unit.running.length, 4); // two labels: sums and compensations
+    assert.equal(a.unit.score(1), 0);
     assert.equal(a.window.length, 2);
   });
 
@@ -37,6 +38,50 @@ describe('process table', () => {
     // an evicted process that comes back starts over
     const again = t.touch('h', 2, undefined);
     assert.equal(again.calls, 0);
+  });
+
+  it('evicts exactly as a reference LRU list does, before and after the table first fills, with exits', () => {
+    // mulberry32, seeded: touches and exits over 40 pids on 3 hosts, a table of 25
+    let seed = 7;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+    };
+    const evicted: string[] = [];
+    const t = new ProcessTable({ maxProcesses: 25, maxNgramsPerUnit: 10, tree: false }, 1, 2, (s) =>
+      evicted.push(`${s.host}/${s.pid}`),
+    );
+    const reference: string[] = []; // most recent first
+    const expectedEvicted: string[] = [];
+    for (let step = 0; step < 5000; step++) {
+      // few distinct processes at first, so the table fills only after a while
+      const pids = step < 1000 ? 20 : 40;
+      const host = `h${Math.floor(random() * 3)}`;
+      const pid = Math.floor(random() * (pids / 3)) + 1;
+      const key = `${host}/${pid}`;
+      const at = reference.indexOf(key);
+      if (random() < 0.05) {
+        assert.equal(t.exit(host, pid) !== undefined, at >= 0);
+        if (at >= 0) reference.splice(at, 1);
+      } else {
+        t.touch(host, pid, undefined);
+        if (at >= 0) reference.splice(at, 1);
+        reference.unshift(key);
+        if (reference.length > 25) expectedEvicted.push(reference.pop()!);
+      }
+      if (step % 97 === 0 || step > 4900) {
+        assert.deepEqual(
+          [...t.list()].map((s) => `${s.host}/${s.pid}`),
+          reference,
+          `step ${step}`,
+        );
+      }
+    }
+    assert.ok(expectedEvicted.length > 100, `${expectedEvicted.length} evictions`);
+    assert.deepEqual(evicted, expectedEvicted);
+    assert.equal(t.size, reference.length);
   });
 
   it('frees a process on exit and counts exits of unknown processes apart', () => {

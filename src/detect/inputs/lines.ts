@@ -2,12 +2,12 @@
 // the events on. A malformed or too-long line is reported with its line number and skipped; the
 // stream goes on. Used by every input (stdin, files, TCP connections, HTTP bodies).
 //
-// Chunks are cut at their last `\n` byte (a newline byte never occurs inside a UTF-8 multi-byte
-// character): the complete lines before it are decoded with one toString call and split at
-// newlines in the text; the bytes after it wait, copied (callers may reuse their buffers), for the
-// next chunk. Lines go to the fast event parser (event-parser.ts; one shared, synchronous).
+// Lines are cut at `\n` bytes (a newline byte never occurs inside a UTF-8 multi-byte character) and
+// parsed from their bytes (event-parser.ts; one shared, synchronous parser): the fast path decodes
+// no line to a string. A line longer than the limit is reported without being decoded. The bytes
+// after a chunk's last newline wait, copied (callers may reuse their buffers), for the next chunk.
 
-import { parseEventLine } from '../event-parser.js';
+import { parseEventBytes, parseEventLine } from '../event-parser.js';
 import { type DetectEvent, EventError } from '../events.js';
 
 export interface EventHandlers {
@@ -18,6 +18,8 @@ export interface EventHandlers {
 }
 
 const NEWLINE = 0x0a;
+const CR = 0x0d;
+const OPEN_BRACE = 0x7b;
 const EMPTY = Buffer.alloc(0);
 
 export class EventLineSplitter {
@@ -46,14 +48,20 @@ export class EventLineSplitter {
       this.line++;
       if (this.discarding) this.discarding = false;
       else if (this.pending.length + nl > this.maxLineBytes) this.tooLong(this.line);
-      else this.handleLine(Buffer.concat([this.pending, chunk.subarray(0, nl)]).toString('utf8'));
+      else {
+        const line = Buffer.concat([this.pending, chunk.subarray(0, nl)]);
+        this.handleLine(line, 0, line.length);
+      }
       this.pending = EMPTY;
       start = nl + 1;
     }
-    const last = chunk.lastIndexOf(NEWLINE);
-    if (last >= start) {
-      this.handleLines(chunk.toString('utf8', start, last));
-      start = last + 1;
+    for (;;) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      if (nl < 0) break;
+      this.line++;
+      if (nl - start > this.maxLineBytes) this.tooLong(this.line);
+      else this.handleLine(chunk, start, nl);
+      start = nl + 1;
     }
     if (start < chunk.length) this.hold(chunk, start);
   }
@@ -62,7 +70,7 @@ export class EventLineSplitter {
   end(): void {
     if (this.pending.length > 0 && !this.discarding) {
       this.line++;
-      this.handleLine(this.pending.toString('utf8'));
+      this.handleLine(this.pending, 0, this.pending.length);
     }
     this.pending = EMPTY;
     this.discarding = false;
@@ -81,41 +89,23 @@ export class EventLineSplitter {
     this.pending = Buffer.concat([this.pending, chunk.subarray(start)]);
   }
 
-  /** Complete lines, newline-separated (no newline after the last). */
-  private handleLines(text: string): void {
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      this.line++;
-      // A UTF-8 line has at least as many bytes as UTF-16 units and at most 3 per unit.
-      const length = (nl < 0 ? text.length : nl) - start;
-      if (length * 3 > this.maxLineBytes && this.overLimit(text, start, start + length)) {
-        this.tooLong(this.line);
-      } else {
-        this.handleLine(nl < 0 ? text.slice(start) : text.slice(start, nl));
-      }
-      if (nl < 0) return;
-      start = nl + 1;
-    }
-  }
-
-  private overLimit(text: string, start: number, end: number): boolean {
-    return end - start > this.maxLineBytes || Buffer.byteLength(text.slice(start, end)) > this.maxLineBytes;
-  }
-
   private tooLong(line: number): void {
     this.handlers.onMalformed(`${this.source}:${line}`, `line longer than ${this.maxLineBytes} bytes`);
   }
 
-  private handleLine(text: string): void {
-    // The fast path: a line starting with `{` and not ending in CR is handed over as it is.
-    if (text.charCodeAt(0) !== 0x7b || text.charCodeAt(text.length - 1) === 0x0d) {
-      if (text.charCodeAt(text.length - 1) === 0x0d) text = text.slice(0, -1); // CRLF
-      if (text.trim().length === 0) return;
-    }
+  /** The line in `buf[start, end)` (no newline). */
+  private handleLine(buf: Buffer, start: number, end: number): void {
     let event: DetectEvent;
     try {
-      event = parseEventLine(text);
+      if (end > start && buf[end - 1] === CR) end--; // CRLF
+      if (end > start && buf[start] === OPEN_BRACE) {
+        // The fast path: parsed from the bytes.
+        event = parseEventBytes(buf, start, end);
+      } else {
+        const text = buf.toString('utf8', start, end);
+        if (text.trim().length === 0) return;
+        event = parseEventLine(text);
+      }
     } catch (err) {
       if (!(err instanceof EventError)) throw err;
       this.handlers.onMalformed(`${this.source}:${this.line}`, err.message);
