@@ -18,6 +18,7 @@
 // - For detected malware: calls until the alert (percentiles) and high-risk calls
 //   (src/detect/high-risk.ts) executed up to and including the alerting call.
 import type { Trace } from '../core/trace.js';
+import type { Distribution, EarlyReport } from '../evaluate/early-report.js';
 import { interval, type Proportion } from '../evaluate/intervals.js';
 import type { Model } from '../learn/model-api.js';
 import type { StreamingRules } from './detector.js';
@@ -42,36 +43,6 @@ export interface EarlyOptions {
   rules?: StreamingRules;
   /** Interval confidence (default 0.95). */
   confidence?: number;
-}
-
-export interface Distribution {
-  n: number;
-  mean: number;
-  p10: number;
-  p25: number;
-  p50: number;
-  p75: number;
-  p90: number;
-  max: number;
-}
-
-export interface EarlyReport {
-  positive: string;
-  target_fpr: number;
-  threshold: number;
-  /** Negatives of the training data the threshold was chosen on, and the horizon in calls. */
-  threshold_basis: { n: number; horizon: number };
-  n_positive: number;
-  n_negative: number;
-  prefixes: Array<{ calls: number; tpr: Proportion; fpr: Proportion }>;
-  /** Over whole traces (no prefix limit). */
-  full: { tpr: Proportion; fpr: Proportion };
-  calls_until_alert: Distribution | null;
-  high_risk_before_alert: Distribution | null;
-  /** Detected malware with at least one high-risk call before its alert. */
-  high_risk_any_before_alert: Proportion | null;
-  /** Alerts of detected malware raised by a rule before the model crossed the threshold. */
-  rule_first: number;
 }
 
 /** Per trace: margin after each call, the first rule alert / allow (1-based, 0 = none), high-risk call positions. */

@@ -21,6 +21,7 @@ import { createModel } from '../learn/model.js';
 import type { Model } from '../learn/model-api.js';
 import { type CalibrationMethod, type CalibrationReport, calibrationReport } from './calibration.js';
 import { type DeploymentView, deploymentView } from './deployment.js';
+import type { EarlyReport } from './early-report.js';
 import { type IntervalMethod, type Proportion, proportion } from './intervals.js';
 import {
   binaryRates,
@@ -94,18 +95,6 @@ interface RateView {
   precision: Proportion;
 }
 
-/** Summary of a distribution of counts. */
-interface DistributionView {
-  n: number;
-  mean: number;
-  p10: number;
-  p25: number;
-  p50: number;
-  p75: number;
-  p90: number;
-  max: number;
-}
-
 /** Keys other stages add to a run (shapes as the report renders them). */
 export interface RunExtras {
   /** Model alone, rules alone and the hybrid policy on the same test samples (`eval --rules`). */
@@ -118,21 +107,7 @@ export interface RunExtras {
     combined: RateView;
   };
   /** Early detection per prefix length (`eval --early`), computed on one split. */
-  early?: {
-    split?: string;
-    positive: string;
-    target_fpr: number;
-    threshold: number;
-    threshold_basis: { n: number; horizon: number };
-    n_positive: number;
-    n_negative: number;
-    prefixes: Array<{ calls: number; tpr: Proportion; fpr: Proportion }>;
-    full: { tpr: Proportion; fpr: Proportion };
-    calls_until_alert: DistributionView | null;
-    high_risk_before_alert: DistributionView | null;
-    high_risk_any_before_alert: Proportion | null;
-    rule_first: number;
-  };
+  early?: EarlyReport & { split?: string };
 }
 
 export interface TargetFprResult {

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Alert } from '../../src/detect/alerts.js';
-import { type EarlyReport, earlyDetection } from '../../src/detect/early.js';
+import { earlyDetection } from '../../src/detect/early.js';
 import { loadStreamingRules } from '../../src/detect/rules-adapter.js';
+import type { EarlyReport } from '../../src/evaluate/early-report.js';
 import { cliNodeArgs, malbehavdCsv, repoRoot, runCli, sharedData } from '../helpers/cli.js';
 import { trainedOnOtherRows } from './model-fixture.js';
 
