@@ -126,7 +126,7 @@ describe('MIX diff (mean of deltas, min covariance)', () => {
     assert.equal(a.version, 1);
     assert.deepEqual(a.cells(), b.cells());
     assert.deepEqual(Object.fromEntries(a.labelCounts()), { malware: 1, benign: 1 });
-    assert.equal(a.sampleCount(), 2, 'the mixed model counts both workers\' samples');
+    assert.equal(a.sampleCount(), 2, "the mixed model counts both workers' samples");
     assert.equal(b.sampleCount(), 2);
     const f = [...da.weights.keys()][0];
     assert.equal(a.featureWeights(f)!.get('malware'), da.weights.get(f)!.get('malware')![0] / 2);
