@@ -20,7 +20,7 @@
 import type { Trace } from '../core/trace.js';
 import type { Distribution, EarlyReport } from '../evaluate/early-report.js';
 import { interval, type Proportion } from '../evaluate/intervals.js';
-import type { Model } from '../learn/model-api.js';
+import type { AlertThreshold, Model } from '../learn/model-api.js';
 import type { StreamingRules } from './detector.js';
 import { featureSpecOf } from './feature-spec.js';
 import { isHighRisk } from './high-risk.js';
@@ -130,6 +130,29 @@ export function chooseThreshold(negatives: TraceTimeline[], targetFpr: number, h
   const allowed = Math.floor(targetFpr * maxima.length);
   const t = maxima[Math.min(allowed, maxima.length - 1)];
   return Number.isFinite(t) ? t : 0;
+}
+
+/**
+ * The threshold `train` stores for `watch`: every negative training trace replayed through the
+ * incremental scorer, at most `targetFpr` of them alerting at any point of their life (no horizon).
+ * Undefined when there are no negative traces.
+ */
+export function trainingAlertThreshold(
+  model: Model,
+  train: readonly Trace[],
+  positive: string,
+  targetFpr: number,
+): AlertThreshold | undefined {
+  const { spec, collapseRepeats } = featureSpecOf(model);
+  const scorer = new IncrementalScorer(model, spec, new ApiInterner());
+  const pos = scorer.labels.indexOf(positive);
+  if (pos < 0) return undefined;
+  const negatives = train
+    .filter((t) => t.label !== undefined && t.label !== '' && t.label !== positive)
+    .map((t) => traceTimeline(t, scorer, pos, undefined, collapseRepeats));
+  if (negatives.length === 0) return undefined;
+  const margin = chooseThreshold(negatives, targetFpr, Number.POSITIVE_INFINITY);
+  return { positive, margin, target_fpr: targetFpr, negatives: negatives.length };
 }
 
 function quantile(sorted: number[], q: number): number {

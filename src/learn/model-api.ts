@@ -57,6 +57,18 @@ export interface ModelDiff {
   updates: number;
 }
 
+/**
+ * The alert threshold `train` chose for `watch` (src/detect/early.ts): the margin
+ * score(positive) − max other that at most `target_fpr` of the `negatives` benign training traces
+ * exceed at any point of their replay. Chosen on data the model has seen, so optimistic.
+ */
+export interface AlertThreshold {
+  positive: string;
+  margin: number;
+  target_fpr: number;
+  negatives: number;
+}
+
 export interface Model {
   /** The classifier config JSON exactly as given (Jubatus form). */
   readonly configJson: string;
@@ -92,6 +104,9 @@ export interface Model {
   diff(): ModelDiff;
   applyMixed(mixed: ModelDiff): void;
   readonly version: number;
+
+  /** The alert threshold chosen at training time for `watch`, when there is one. */
+  alertThreshold?: AlertThreshold;
 
   /** Writes the model file atomically (temp file + rename); `as`: the final name, when `path` is a temporary one. */
   save(path: string, as?: string): void;

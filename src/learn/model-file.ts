@@ -18,6 +18,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { InputError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import type { ModelOptions } from './model.js';
+import type { AlertThreshold } from './model-api.js';
 
 export const MODEL_MAGIC = new TextEncoder().encode('MALGRAM\0');
 export const MODEL_FORMAT_VERSION = 1;
@@ -46,6 +47,7 @@ export interface ModelState {
   documentFrequencies: Array<[string, number]>;
   groupFrequencies: Array<[string, number]>;
   groupTotalLengths: Array<[string, number]>;
+  alertThreshold?: AlertThreshold;
 }
 
 function bytesOf(a: Float64Array | Uint32Array | Uint8Array): Uint8Array {
@@ -55,6 +57,25 @@ function float64Of(b: Uint8Array): Float64Array {
   const copy = new Uint8Array(b.byteLength);
   copy.set(b);
   return new Float64Array(copy.buffer);
+}
+
+/** The optional alert threshold (absent in files written before it existed). */
+function alertThresholdOf(raw: unknown, where: string): AlertThreshold | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const o = raw as Record<string, unknown>;
+  const ok =
+    typeof o.positive === 'string' &&
+    typeof o.margin === 'number' &&
+    Number.isFinite(o.margin) &&
+    typeof o.target_fpr === 'number' &&
+    Number.isInteger(o.negatives);
+  if (!ok) throw new InputError('model file has a malformed alert threshold', where);
+  return {
+    positive: o.positive as string,
+    margin: o.margin as number,
+    target_fpr: o.target_fpr as number,
+    negatives: o.negatives as number,
+  };
 }
 
 function optionsOf(raw: unknown): ModelOptions {
@@ -85,6 +106,7 @@ export function encodeModelFile(state: ModelState): Uint8Array {
     documentFrequencies: state.documentFrequencies,
     groupFrequencies: state.groupFrequencies,
     groupTotalLengths: state.groupTotalLengths,
+    ...(state.alertThreshold ? { alertThreshold: state.alertThreshold } : {}),
   });
   const out = new Uint8Array(HEADER + body.byteLength);
   out.set(MODEL_MAGIC, 0);
@@ -153,6 +175,7 @@ export function decodeModelFile(bytes: Uint8Array, where: string): ModelState {
       documentFrequencies: raw.documentFrequencies as Array<[string, number]>,
       groupFrequencies: raw.groupFrequencies as Array<[string, number]>,
       groupTotalLengths: raw.groupTotalLengths as Array<[string, number]>,
+      alertThreshold: alertThresholdOf(raw.alertThreshold, where),
     };
   } catch (err) {
     throw new InputError(`model file body is malformed: ${(err as Error).message}`, where);

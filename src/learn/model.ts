@@ -35,7 +35,15 @@ import { WeightManager } from '../features/weight-manager.js';
 import { decodeJubatusFile, isJubatusFile, isJubatusPath, writeJubatusFile } from './jubatus-file.js';
 import type { LinearClassifier } from './linear-classifier.js';
 import { createLearner } from './methods.js';
-import type { Classification, DumpEntry, Explanation, Model, ModelDiff, Scores } from './model-api.js';
+import type {
+  AlertThreshold,
+  Classification,
+  DumpEntry,
+  Explanation,
+  Model,
+  ModelDiff,
+  Scores,
+} from './model-api.js';
 import {
   decodeModelFile,
   encodeModelFile,
@@ -86,6 +94,8 @@ export class OnlineModel implements Model {
   version = 0;
   /** Features removed by `maxFeatures` so far. */
   prunedFeatures = 0;
+  /** The alert threshold `train` chose for `watch` (kept in malgram model files). */
+  alertThreshold?: AlertThreshold;
   readonly hashMaxSize: number | undefined;
 
   constructor(config: ClassifierConfig | string, options: ModelOptions = {}) {
@@ -161,6 +171,7 @@ export class OnlineModel implements Model {
     this.weights.clear();
     this.counts.clear();
     this.samples = 0;
+    this.alertThreshold = undefined;
   }
 
   // ---- conversion ---------------------------------------------------------------------
@@ -475,6 +486,7 @@ export class OnlineModel implements Model {
       documentFrequencies: [...this.weights.documentFrequencies],
       groupFrequencies: [...this.weights.groupFrequencies],
       groupTotalLengths: [...this.weights.groupTotalLengths],
+      ...(this.alertThreshold ? { alertThreshold: this.alertThreshold } : {}),
     };
   }
 
@@ -498,6 +510,7 @@ export class OnlineModel implements Model {
     m.samples = s.sampleCount;
     m.version = s.version;
     m.prunedFeatures = s.prunedFeatures;
+    if (s.alertThreshold) m.alertThreshold = s.alertThreshold;
     m.weights.documentCount = s.documentCount;
     m.weights.documentFrequencies = new Map(s.documentFrequencies);
     m.weights.groupFrequencies = new Map(s.groupFrequencies);

@@ -11,6 +11,8 @@ import type { Alert } from '../../src/detect/alerts.js';
 import { earlyDetection } from '../../src/detect/early.js';
 import { loadStreamingRules } from '../../src/detect/rules-adapter.js';
 import type { EarlyReport } from '../../src/evaluate/early-report.js';
+import { loadSamples } from '../../src/ingest/source.js';
+import { loadModel } from '../../src/learn/model.js';
 import { cliNodeArgs, malbehavdCsv, repoRoot, runCli, sharedData } from '../helpers/cli.js';
 import { trainedOnOtherRows } from './model-fixture.js';
 
@@ -207,5 +209,55 @@ describe('watch', () => {
     assert.equal(summary.calls, 8);
     assert.equal(summary.malformed, 1);
     assert.equal(summary.responses, 2);
+  });
+});
+
+describe('the alert threshold train chooses for watch', () => {
+  it('train --alert-fpr stores a threshold that at most that share of benign training traces cross; watch uses it by default', async () => {
+    const stored = join(dir, 'thresholded.model');
+    const t = await runCli(['train', '--data', malbehavdCsv, '--format', 'csv', '--model', stored, '--json']);
+    assert.equal(t.code, 0, t.stderr);
+    const chosen = JSON.parse(t.stdout).alert_threshold;
+    assert.equal(chosen.positive, '1');
+    assert.equal(chosen.target_fpr, 0.01);
+    assert.equal(chosen.negatives, 1285);
+    // Checked with batch classify of every prefix, not the incremental scorer that chose it (the
+    // two agree to 1e-9 relative, see incremental.test.ts): at most ⌊1% · 1285⌋ = 12 benign
+    // traces exceed it at some point, and a 13th reaches it.
+    const model = loadModel(stored);
+    const benign = (await loadSamples({ data: [malbehavdCsv], format: 'csv', detail: 'api' })).filter(
+      (x) => x.label === '0',
+    );
+    const tol = 1e-9 * Math.max(Math.abs(chosen.margin), 1e-6);
+    let above = 0;
+    let reaching = 0;
+    for (const trace of benign) {
+      const calls = trace.processes[0].calls;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let k = 1; k <= calls.length; k++) {
+        const s = model.classify({
+          ...trace,
+          processes: [{ ...trace.processes[0], calls: calls.slice(0, k) }],
+        }).scores;
+        max = Math.max(max, (s.get('1') ?? 0) - (s.get('0') ?? 0));
+      }
+      if (max > chosen.margin + tol) above++;
+      if (max >= chosen.margin - tol) reaching++;
+    }
+    assert.ok(above <= 12 && reaching >= 13, `${above} above, ${reaching} reaching`);
+
+    const byDefault = await runCli(['watch', '--model', stored], { input: replayed });
+    assert.equal(byDefault.code, 0, byDefault.stderr);
+    assert.match(byDefault.stderr, /alert threshold [-0-9.e]+: the model's/);
+    const alerts = alertsOf(byDefault.stdout);
+    assert.ok(alerts.length > 0 && alerts.every((a) => a.threshold === chosen.margin));
+    const benignAlerted = new Set(alerts.filter((a) => labelOf.get(a.pid) === '0').map((a) => a.pid));
+    assert.ok(
+      benignAlerted.size >= above && benignAlerted.size <= 12,
+      `${benignAlerted.size} benign processes alerted (${above} clearly above the threshold)`,
+    );
+    const overridden = await runCli(['watch', '--model', stored, '--threshold', '0'], { input: replayed });
+    assert.ok(alertsOf(overridden.stdout).every((a) => a.threshold === 0));
+    assert.ok(alertsOf(overridden.stdout).length > alerts.length);
   });
 });

@@ -3,10 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { InputError } from '../../core/errors.js';
 import type { Trace } from '../../core/trace.js';
+import { trainingAlertThreshold } from '../../detect/early.js';
+import { defaultPositive } from '../../detect/policy.js';
 import { type ClassifierConfig, configFromFlags, parseConfig } from '../../features/config.js';
 import { loadSamples } from '../../ingest/source.js';
 import { DEFAULT_DB } from '../../ingest/store.js';
 import { createModel, loadModel, type OnlineModel } from '../../learn/model.js';
+import type { AlertThreshold } from '../../learn/model-api.js';
 import { TRAIN_ORDERS, type TrainOrder, trainOnTraces } from '../../learn/training.js';
 import { log, printJson, progressBar } from '../io.js';
 import { addSourceOptions, type SourceFlags, sourceFromOptions } from '../source-options.js';
@@ -27,6 +30,7 @@ interface TrainFlags extends SourceFlags {
   passes: string;
   maxFeatures?: string;
   hashBits?: string;
+  alertFpr: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -100,6 +104,35 @@ function openModel(flags: TrainFlags): { model: OnlineModel; continued: boolean 
   return { model: createModel(configOf(flags), { maxFeatures }), continued: false };
 }
 
+/**
+ * The threshold `watch` uses by default (src/detect/early.ts): chosen on this run's benign
+ * training traces. None for models `watch` cannot score (no native n-gram rule) or without a
+ * benign label.
+ */
+function alertThresholdFor(
+  model: OnlineModel,
+  traces: readonly Trace[],
+  targetFpr: number,
+  quiet?: boolean,
+): AlertThreshold | undefined {
+  const labels = model.labels();
+  if (labels.length < 2) return undefined;
+  let chosen: AlertThreshold | undefined;
+  try {
+    chosen = trainingAlertThreshold(model, traces, defaultPositive(labels), targetFpr);
+  } catch (err) {
+    if (err instanceof InputError) return undefined; // a model watch cannot score
+    throw err;
+  }
+  if (chosen) {
+    log(
+      `watch alert threshold: margin ${chosen.margin.toPrecision(6)} for label ${chosen.positive} (at most ${(100 * targetFpr).toFixed(2)}% of ${chosen.negatives} benign training traces alert; on unseen traces the rate is usually higher: check with eval --early)`,
+      quiet,
+    );
+  }
+  return chosen;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('train')
@@ -125,11 +158,18 @@ export function register(program: Command): void {
     .option('--passes <k>', 'passes over the data', '1')
     .option('--max-features <n>', 'keep at most N features (pruned in batches by |weight| and frequency)')
     .option('--hash-bits <b>', 'hashed feature space of 2^B features (Jubatus hash_max_size)')
+    .option(
+      '--alert-fpr <rate>',
+      "also choose watch's alert threshold: at most this share of the benign training traces would alert at any point (0: none of them; stored in the model)",
+      '0.01',
+    )
     .option('--json', 'machine-readable output')
     .option('--quiet', 'no progress or logs');
   addSourceOptions(cmd).action(async (flags: TrainFlags) => {
     const seed = int(flags.seed, '--seed', 0, 2 ** 32 - 1);
     const passes = int(flags.passes, '--passes', 1, 1000);
+    const alertFpr = Number(flags.alertFpr);
+    if (!(alertFpr >= 0 && alertFpr < 1)) throw new InputError('must be a rate in [0, 1)', '--alert-fpr');
     const { model, continued } = openModel(flags);
     const src = sourceFromOptions(flags, [], {
       detail: model.native?.args ? 'full' : 'api',
@@ -157,6 +197,7 @@ export function register(program: Command): void {
     if (result.unlabelled > 0)
       log(`malgram: skipped ${result.unlabelled} samples without a label`, flags.quiet);
     if (result.trained === 0) throw new InputError('no labelled samples to train on');
+    model.alertThreshold = alertThresholdFor(model, traces, alertFpr, flags.quiet);
     model.save(flags.model);
     const summary = {
       model: flags.model,
@@ -172,6 +213,7 @@ export function register(program: Command): void {
       samples_total: model.sampleCount(),
       features: model.numFeatures(),
       pruned_features: model.prunedFeatures,
+      alert_threshold: model.alertThreshold ?? null,
       train_s: seconds,
     };
     if (flags.json) printJson(summary);

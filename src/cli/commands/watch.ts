@@ -26,7 +26,7 @@ interface WatchFlags {
   fromEnd?: boolean;
   listenTcp?: string;
   listenHttp?: string;
-  threshold: string;
+  threshold?: string;
   suspiciousThreshold?: string;
   positive?: string;
   maxProcesses: string;
@@ -82,8 +82,7 @@ export function register(program: Command): void {
     .option('--listen-http <host:port>', 'accept POST /v1/events with NDJSON bodies (port only = 127.0.0.1)')
     .option(
       '--threshold <margin>',
-      'alert (malicious) when score(positive) - max other score exceeds this',
-      '0',
+      "alert (malicious) when score(positive) - max other score exceeds this (default: the model's, chosen by train --alert-fpr; else 0)",
     )
     .option('--suspicious-threshold <margin>', 'also alert (suspicious) above this lower margin')
     .option('--positive <label>', 'the malware label (default: malware if known, else 1)')
@@ -115,7 +114,7 @@ export function register(program: Command): void {
       const maxLineBytes = number(flags.maxLineBytes, '--max-line-bytes', { integer: true, min: 16 });
       const top = number(flags.top, '--top', { integer: true, min: 0 });
       const hookRate = number(flags.hookRate, '--hook-rate', { min: 0 });
-      const threshold = number(flags.threshold, '--threshold');
+      const given = flags.threshold === undefined ? undefined : number(flags.threshold, '--threshold');
       const suspicious =
         flags.suspiciousThreshold !== undefined
           ? number(flags.suspiciousThreshold, '--suspicious-threshold')
@@ -154,6 +153,15 @@ export function register(program: Command): void {
         throw new InputError(
           `the model has no label "${positive}" (labels: ${labels.join(', ')})`,
           '--positive',
+        );
+      }
+      const stored = model?.model.alertThreshold;
+      const threshold = given ?? (stored?.positive === positive ? stored.margin : 0);
+      if (model && given === undefined) {
+        say(
+          stored?.positive === positive
+            ? `alert threshold ${threshold.toPrecision(6)}: the model's (at most ${(100 * stored.target_fpr).toFixed(2)}% of its ${stored.negatives} benign training traces alert)`
+            : 'alert threshold 0: the classifier boundary (the model has no stored threshold for this label; see train --alert-fpr)',
         );
       }
       const rules = flags.rules ? loadStreamingRules(flags.rules) : undefined;
