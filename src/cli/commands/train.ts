@@ -8,6 +8,7 @@ import { defaultPositive } from '../../detect/policy.js';
 import { type ClassifierConfig, configFromFlags, parseConfig } from '../../features/config.js';
 import { loadSamples } from '../../ingest/source.js';
 import { DEFAULT_DB } from '../../ingest/store.js';
+import { isJubatusPath } from '../../learn/jubatus-file.js';
 import { createModel, loadModel, type OnlineModel } from '../../learn/model.js';
 import type { AlertThreshold } from '../../learn/model-api.js';
 import { TRAIN_ORDERS, type TrainOrder, trainOnTraces } from '../../learn/training.js';
@@ -197,7 +198,9 @@ export function register(program: Command): void {
     if (result.unlabelled > 0)
       log(`malgram: skipped ${result.unlabelled} samples without a label`, flags.quiet);
     if (result.trained === 0) throw new InputError('no labelled samples to train on');
-    model.alertThreshold = alertThresholdFor(model, traces, alertFpr, flags.quiet);
+    // a .jubatus file has no room for it
+    if (!isJubatusPath(flags.model))
+      model.alertThreshold = alertThresholdFor(model, traces, alertFpr, flags.quiet);
     model.save(flags.model);
     const summary = {
       model: flags.model,
