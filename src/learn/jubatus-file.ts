@@ -49,9 +49,10 @@
 // smallest uint.
 import { basename } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { InputError } from '../core/errors.js';
 import { canonicalMethod, parseConfig } from '../features/config.js';
-import { type LabelState, type ModelState, writeBytesAtomically } from './model-file.js';
+import type { LabelState, ModelState } from './model-file.js';
 
 export const JUBATUS_MAGIC = Buffer.from('jubatus\0', 'latin1');
 const HEADER = 48;
@@ -714,5 +715,5 @@ export function jubatusIdOf(path: string): string {
  * the file will finally have (its save id), when `path` is a temporary name.
  */
 export function writeJubatusFile(path: string, state: ModelState, as = path): void {
-  writeBytesAtomically(path, encodeJubatusFile(state, jubatusIdOf(as), path));
+  writeFileAtomic(path, encodeJubatusFile(state, jubatusIdOf(as), path));
 }

@@ -12,9 +12,10 @@
 //
 // Loading checks, in order: length, magic, format version (newer → refused), body length, CRC,
 // body decoding. Every failure is an InputError naming the file.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { decode, encode } from '@msgpack/msgpack';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { InputError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import type { ModelOptions } from './model.js';
@@ -182,26 +183,9 @@ export function decodeModelFile(bytes: Uint8Array, where: string): ModelState {
   }
 }
 
-/** Writes bytes to `path` atomically: a temporary file beside it, fsync, rename. */
-export function writeBytesAtomically(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-}
-
 /** Writes the model file atomically. */
 export function writeModelFile(path: string, state: ModelState): void {
-  writeBytesAtomically(path, encodeModelFile(state));
+  writeFileAtomic(path, encodeModelFile(state));
 }
 
 /** The bytes of a model file (malgram's or Jubatus's); a read failure is an InputError naming it. */

@@ -11,9 +11,10 @@
 //    it is the training data; use a held-out corpus to judge.
 // 4. Most useful first: by the lower 95% bound of precision, then by support; drafts that hit no
 //    sample of the label are dropped.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import type { Trace } from '../core/trace.js';
 import { formatProportion, type Proportion } from '../evaluate/intervals.js';
 import { API_CALL_KEY, parseNgram } from '../features/config.js';
@@ -210,8 +211,6 @@ export function writeSuggestions(result: SuggestResult, dir: string): string {
     `suggested-${result.label.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40) || 'label'}.yaml`,
   );
   mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, header + stringify(rules, { lineWidth: 0 }));
-  renameSync(tmp, path);
+  writeFileAtomic(path, header + stringify(rules, { lineWidth: 0 }));
   return path;
 }

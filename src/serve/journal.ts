@@ -22,7 +22,7 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
 
 interface Checkpoint {
   model_sha256: string;

@@ -1,8 +1,9 @@
 // `malgram eval`: train/test evaluation with confidence intervals, sweeps and an HTML report.
 // `--rules DIR` adds model alone / rules alone / hybrid side by side (src/rules/compare.ts);
 // `--early 10,50,...` adds the early-detection evaluation of `watch` (src/detect/early.ts).
-import { renameSync, writeFileSync } from 'node:fs';
+
 import { type Command, Option } from 'commander';
+import { writeFileAtomic } from '../../core/atomic-file.js';
 import { InputError } from '../../core/errors.js';
 import type { Trace } from '../../core/trace.js';
 import { earlyDetection, formatEarlyTable } from '../../detect/early.js';
@@ -401,9 +402,7 @@ export function register(program: Command): void {
         result,
         `${(source.data ?? [source.db ?? '']).join(', ')} (${source.format ?? 'auto'})`,
       );
-      const tmp = `${f.report}.${process.pid}.tmp`;
-      writeFileSync(tmp, html);
-      renameSync(tmp, f.report);
+      writeFileAtomic(f.report, html);
       log(`report written to ${f.report}`, f.quiet);
     }
     if (f.json)

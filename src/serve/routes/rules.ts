@@ -3,9 +3,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { writeFileAtomic } from '../../core/atomic-file.js';
 import { InputError } from '../../core/errors.js';
 import { formatProblem, loadRules, MAX_RULE_FILE_BYTES, parseRules } from '../../rules/load.js';
-import { writeFileAtomic } from '../atomic-file.js';
 import type { ServeContext } from '../context.js';
 import { pathInside, SAFE_NAME_PATTERN } from '../names.js';
 import { errorResponse } from '../schemas.js';
