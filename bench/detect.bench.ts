@@ -14,6 +14,8 @@
 // replaces.
 //
 // `MALGRAM_BENCH_EVENTS=N` changes the event count (default 10,000,000).
+
+import { seededRandom } from '../src/core/random.js';
 import { Detector } from '../src/detect/detector.js';
 import { parseEventBytes } from '../src/detect/event-parser.js';
 import { type DetectEvent, parseEvent } from '../src/detect/events.js';
@@ -84,13 +86,7 @@ const rowSamplers = names.map((_, id) =>
   transitions.has(id) ? sampler(transitions.get(id)!) : startSampler,
 );
 // Deterministic generator (mulberry32) so runs are comparable.
-let seed = 12345;
-const random = () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const random = seededRandom(12345);
 const draw = (s: Sampler) => {
   const r = random();
   let lo = 0;

@@ -14,10 +14,10 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../src/core/random.js';
 import type { Trace } from '../src/core/trace.js';
 import { openSamples } from '../src/ingest/source.js';
 import { configFromFlags, createModel } from '../src/learn/model.js';
-import { seededRandom } from '../src/learn/training.js';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 500);
 const CALLS = Number(process.env.BENCH_CALLS ?? 20_000);

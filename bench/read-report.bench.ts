@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../src/core/random.js';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -75,16 +76,6 @@ function runChild(mode: string, file: string): Result | { error: string } {
 }
 
 // ---------- report generator ----------
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const API_TEMPLATES: [string, string, string[]][] = [
   [
@@ -139,7 +130,7 @@ function argValue(name: string, rand: () => number): string {
 }
 
 async function generateReport(path: string, targetBytes: number, seed: number): Promise<number> {
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   const out = createWriteStream(path);
   let written = 0;
   let pending = '';

@@ -14,6 +14,7 @@
 // its result is merged into the run (e.g. `rules_comparison`, `early`).
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../core/errors.js';
+import { seededRandom, shuffleInPlace } from '../core/random.js';
 import { countCalls, type Trace } from '../core/trace.js';
 import { configFromFlags } from '../features/config.js';
 import { loadSamples, type SampleSource } from '../ingest/source.js';
@@ -31,7 +32,6 @@ import {
   ratesAtThreshold,
 } from './metrics.js';
 import { type OverTime, overTime, type PeriodUnit } from './over-time.js';
-import { seededRandom, shuffleInPlace } from './random.js';
 import { aucInterval, type RocPoint, rocCurve, type ScoredSample, thinRoc, thresholdForFpr } from './roc.js';
 import {
   type Grouping,

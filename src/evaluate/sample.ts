@@ -3,9 +3,10 @@
 // seed. Streams the samples once and keeps a uniform random sample of each (period, source) cell
 // with reservoir sampling (Vitter, "Random sampling with a reservoir", ACM TOMS 11(1), 1985,
 // Algorithm R), so memory is bounded by cells × N whatever the store's size.
+
+import { seededRandom, shuffleInPlace } from '../core/random.js';
 import type { Trace } from '../core/trace.js';
 import { type PeriodUnit, periodOf } from './over-time.js';
-import { seededRandom, shuffleInPlace } from './random.js';
 
 export interface SampleOptions {
   /** At most this many samples per (period, source) cell. */

@@ -6,8 +6,8 @@
 // groups train, newer test) and by source (whole sources on one side).
 import { createHash } from 'node:crypto';
 import { InputError } from '../core/errors.js';
+import { type Random, seededRandom, shuffleInPlace } from '../core/random.js';
 import type { Trace } from '../core/trace.js';
-import { type Random, seededRandom, shuffleInPlace } from './random.js';
 
 /** Indices into the sample array. */
 export interface Split {

@@ -1,23 +1,12 @@
 // Feeding samples to an online model: the order (an online learner ends where its last samples
 // pushed it — MalbehavD-V1 in file order, all benign then all malware, leaves Jubatus at 67%
 // accuracy instead of 93%), passes, and the check that warns when the input is sorted by label.
+import { seededRandom, shuffleInPlace } from '../core/random.js';
 import type { Trace } from '../core/trace.js';
 import type { OnlineModel } from './model.js';
 
 export type TrainOrder = 'shuffle' | 'file' | 'interleave';
 export const TRAIN_ORDERS: readonly TrainOrder[] = ['shuffle', 'file', 'interleave'];
-
-/** mulberry32: a small seeded PRNG (uniform in [0, 1)). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The samples in training order: `file` as given, `shuffle` (Fisher–Yates, seeded), `interleave` round-robin over labels. */
 export function orderSamples<T>(
@@ -27,15 +16,7 @@ export function orderSamples<T>(
   seed: number,
 ): T[] {
   if (order === 'file') return [...items];
-  if (order === 'shuffle') {
-    const out = [...items];
-    const rnd = seededRandom(seed);
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [out[i], out[j]] = [out[j], out[i]];
-    }
-    return out;
-  }
+  if (order === 'shuffle') return shuffleInPlace([...items], seededRandom(seed));
   const queues = new Map<string, T[]>();
   for (const t of items) {
     const l = labelOf(t);

@@ -5,6 +5,7 @@
 // their decoded text) inside a larger buffer, so the parser must not read past the line.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../src/core/random.js';
 import { EventLineParser } from '../../src/detect/event-parser.js';
 import type { DetectEvent } from '../../src/detect/events.js';
 import { EventError, formatEvent, parseEvent } from '../../src/detect/events.js';
@@ -53,13 +54,7 @@ function agreesBytes(parser: EventLineParser, bytes: Buffer): boolean {
 
 // mulberry32: seeded, so a failure can be replayed.
 function generator(seed: number) {
-  let s = seed;
-  const random = () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
   return { random, pick };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../src/core/random.js';
 import { ApiInterner, MAX_API_IDS, OVERFLOW_ID, ProcessTable } from '../../src/detect/state.js';
 
 describe('process table', () => {
@@ -42,13 +43,7 @@ describe('process table', () => {
 
   it('evicts exactly as a reference LRU list does, before and after the table first fills, with exits', () => {
     // mulberry32, seeded: touches and exits over 40 pids on 3 hosts, a table of 25
-    let seed = 7;
-    const random = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-    };
+    const random = seededRandom(7);
     const evicted: string[] = [];
     const t = new ProcessTable({ maxProcesses: 25, maxNgramsPerUnit: 10, tree: false }, 1, 2, (s) =>
       evicted.push(`${s.host}/${s.pid}`),

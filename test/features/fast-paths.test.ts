@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Datum } from '../../src/core/datum.js';
+import { seededRandom } from '../../src/core/random.js';
 import type { Trace } from '../../src/core/trace.js';
 import { type ClassifierConfig, configFromFlags } from '../../src/features/config.js';
 import { createModel, modelFromBytes, type OnlineModel } from '../../src/learn/model.js';
-import { seededRandom } from '../../src/learn/training.js';
 
 const trace = (id: string, ...procs: string[][]): Trace => ({
   id,
