@@ -59,6 +59,20 @@ export interface SuggestResult {
   suggestions: Suggestion[];
 }
 
+/** A suggestion as `rules suggest --json` and the service show it (snake_case, rule title and rates). */
+export function suggestionJson(s: Suggestion) {
+  return {
+    id: s.id,
+    kind: s.kind,
+    title: s.rule.title,
+    features: s.features,
+    support: s.support,
+    precision: s.precision,
+    tpr: s.tpr,
+    fpr: s.fpr,
+  };
+}
+
 /**
  * The API names of an n-gram feature, or null when it is not one (or cannot be segmented).
  * `vocabulary` maps the names as they appear in features (whitespace replaced by `_`) to the API names.

@@ -9,7 +9,7 @@ import { loadModel } from '../../learn/model.js';
 import { type BacktestResult, backtest, backtestJson, unusableCriterion } from '../../rules/backtest.js';
 import { formatProblem, loadRules } from '../../rules/load.js';
 import { compileRules } from '../../rules/matcher.js';
-import { suggestRules, writeSuggestions } from '../../rules/suggest.js';
+import { suggestionJson, suggestRules, writeSuggestions } from '../../rules/suggest.js';
 import { log, printJson, progressBar } from '../io.js';
 import { addSourceOptions, type SourceFlags, sourceFromOptions } from '../source-options.js';
 
@@ -161,17 +161,7 @@ async function suggest(flags: SuggestFlags): Promise<void> {
       features_parsed: result.featuresParsed,
       candidates: result.candidates,
       ...(written ? { written } : {}),
-      suggestions: result.suggestions.map((s) => ({
-        id: s.id,
-        kind: s.kind,
-        title: s.rule.title,
-        features: s.features,
-        support: s.support,
-        precision: s.precision,
-        tpr: s.tpr,
-        fpr: s.fpr,
-        match: s.rule.match,
-      })),
+      suggestions: result.suggestions.map((s) => ({ ...suggestionJson(s), match: s.rule.match })),
     });
     return;
   }

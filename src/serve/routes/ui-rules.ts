@@ -15,7 +15,7 @@ import { backtest, backtestJson } from '../../rules/backtest.js';
 import { formatProblem, loadRules, MAX_RULE_FILE_BYTES, parseRules } from '../../rules/load.js';
 import { compileRules } from '../../rules/matcher.js';
 import type { ExpressionDef, RuleDef } from '../../rules/schema.js';
-import { ngramApis, suggestRules } from '../../rules/suggest.js';
+import { ngramApis, suggestionJson, suggestRules } from '../../rules/suggest.js';
 import type { ServeContext } from '../context.js';
 import { SAFE_NAME_PATTERN } from '../names.js';
 import { errorResponse, MAX_NAME_CHARS } from '../schemas.js';
@@ -235,17 +235,7 @@ export function uiRulesRoutes(db: string, rulesDir: string) {
           features_read: result.featuresRead,
           features_parsed: result.featuresParsed,
           candidates: result.candidates,
-          suggestions: result.suggestions.map((s) => ({
-            id: s.id,
-            kind: s.kind,
-            title: s.rule.title,
-            features: s.features,
-            support: s.support,
-            precision: s.precision,
-            tpr: s.tpr,
-            fpr: s.fpr,
-            yaml: ruleYaml(s.rule),
-          })),
+          suggestions: result.suggestions.map((s) => ({ ...suggestionJson(s), yaml: ruleYaml(s.rule) })),
         };
       },
     );
