@@ -1,11 +1,11 @@
 // `malgram train`: train (or continue training) a model file on labelled samples.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { InputError } from '../../core/errors.js';
 import type { Trace } from '../../core/trace.js';
 import { trainingAlertThreshold } from '../../detect/early.js';
 import { defaultPositive } from '../../detect/policy.js';
-import { type ClassifierConfig, configFromFlags, parseConfig } from '../../features/config.js';
+import { type ClassifierConfig, configFromFlags, readConfigFile } from '../../features/config.js';
 import { loadSamples } from '../../ingest/source.js';
 import { DEFAULT_DB } from '../../ingest/store.js';
 import { isJubatusPath } from '../../learn/jubatus-file.js';
@@ -60,16 +60,7 @@ function configOf(flags: TrainFlags): ClassifierConfig {
   if (flags.config !== undefined) {
     if (flagged)
       throw new InputError('give either --config or --method/--ngram/--sample-weight/--global-weight');
-    let text: string;
-    try {
-      text = readFileSync(flags.config, 'utf8');
-    } catch (err) {
-      throw new InputError(
-        `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        flags.config,
-      );
-    }
-    config = parseConfig(text, flags.config);
+    config = readConfigFile(flags.config);
   } else {
     config = configFromFlags({
       method: flags.method,

@@ -1,5 +1,4 @@
 // `malgram worker --redis URL`: a scale-out worker (src/cluster/worker.ts) until SIGTERM/SIGINT.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatWindow, parseDedupeWindow } from '../../cluster/dedupe.js';
 import { clusterKeys } from '../../cluster/keys.js';
@@ -12,7 +11,7 @@ import {
   type WorkerOptions,
 } from '../../cluster/worker-options.js';
 import { InputError } from '../../core/errors.js';
-import { configFromFlags, parseConfig } from '../../features/config.js';
+import { configFromFlags, readConfigFile } from '../../features/config.js';
 import { log } from '../io.js';
 
 interface WorkerFlags {
@@ -51,18 +50,7 @@ function positive(value: string, flag: string, integer: boolean): number {
 }
 
 function configJson(flags: WorkerFlags): string {
-  if (flags.config) {
-    let text: string;
-    try {
-      text = readFileSync(flags.config, 'utf8');
-    } catch (err) {
-      throw new InputError(
-        `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        flags.config,
-      );
-    }
-    return JSON.stringify(parseConfig(text, flags.config));
-  }
+  if (flags.config) return JSON.stringify(readConfigFile(flags.config));
   return JSON.stringify(
     configFromFlags({
       method: flags.method,
