@@ -180,3 +180,18 @@ export function loadRules(paths: string[]): LoadedRules {
   }
   return { rules, problems, files };
 }
+
+/**
+ * The rules under `paths` for a command that needs them all valid: any problem (the first five
+ * named file:line) or no rule at all is an InputError of `--rules`.
+ */
+export function loadValidRules(paths: string[]): RuleDef[] {
+  const loaded = loadRules(paths);
+  if (loaded.problems.length > 0) {
+    const first = loaded.problems.slice(0, 5).map(formatProblem).join('; ');
+    const more = loaded.problems.length > 5 ? ` (and ${loaded.problems.length - 5} more)` : '';
+    throw new InputError(`invalid rules: ${first}${more}`, '--rules');
+  }
+  if (loaded.rules.length === 0) throw new InputError(`no rules found in ${paths.join(', ')}`, '--rules');
+  return loaded.rules;
+}

@@ -7,7 +7,7 @@ import type { Trace } from '../../core/trace.js';
 import { openSamples } from '../../ingest/source.js';
 import { loadModel } from '../../learn/model.js';
 import { decide, type HybridPolicy, type HybridVerdict, hybridJson } from '../../rules/hybrid.js';
-import { formatProblem, loadRules } from '../../rules/load.js';
+import { loadValidRules } from '../../rules/load.js';
 import { type CompiledRules, compileRules } from '../../rules/matcher.js';
 import { printJson } from '../io.js';
 import { addSourceOptions, type SourceFlags, sourceFromOptions } from '../source-options.js';
@@ -44,14 +44,7 @@ export function addHybridOptions(cmd: Command): Command {
 
 /** Loads, validates and compiles the rules; any problem is an input error naming file:line. */
 export function loadCompiledRules(paths: string[]): CompiledRules {
-  const loaded = loadRules(paths);
-  if (loaded.problems.length > 0) {
-    const first = loaded.problems.slice(0, 5).map(formatProblem).join('; ');
-    const more = loaded.problems.length > 5 ? ` (and ${loaded.problems.length - 5} more)` : '';
-    throw new InputError(`invalid rules: ${first}${more}`, '--rules');
-  }
-  if (loaded.rules.length === 0) throw new InputError(`no rules found in ${paths.join(', ')}`, '--rules');
-  return compileRules(loaded.rules);
+  return compileRules(loadValidRules(paths));
 }
 
 /** The hybrid policy the flags describe; its knobs without `--rules` are a usage error. */
