@@ -89,6 +89,18 @@ function sweepSpec(runs: EvalRun[]): VegaLiteSpec {
   } as VegaLiteSpec;
 }
 
+/** The dashed y = x line of the ROC and reliability charts (chance, perfect calibration). */
+const DIAGONAL = {
+  data: {
+    values: [
+      { x: 0, y: 0 },
+      { x: 1, y: 1 },
+    ],
+  },
+  mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
+  encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+};
+
 function rocSpec(runs: EvalRun[]): VegaLiteSpec {
   const values = runs.flatMap((r) =>
     r.roc.map((p) => ({ run: `${runName(r)} (AUC ${num(r.auc, 3)})`, fpr: p.fpr, tpr: p.tpr })),
@@ -98,16 +110,7 @@ function rocSpec(runs: EvalRun[]): VegaLiteSpec {
     height: 320,
     title: 'ROC curve (test set)',
     layer: [
-      {
-        data: {
-          values: [
-            { x: 0, y: 0 },
-            { x: 1, y: 1 },
-          ],
-        },
-        mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
-        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
-      },
+      DIAGONAL,
       {
         data: { values },
         mark: { type: 'line', interpolate: 'step-after' },
@@ -180,16 +183,7 @@ function reliabilitySpec(run: EvalRun): VegaLiteSpec {
     height: 320,
     title: `Reliability (${run.calibration.method}, fitted on training scores)`,
     layer: [
-      {
-        data: {
-          values: [
-            { x: 0, y: 0 },
-            { x: 1, y: 1 },
-          ],
-        },
-        mark: { type: 'line', strokeDash: [4, 4], color: '#999' },
-        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
-      },
+      DIAGONAL,
       {
         data: { values },
         mark: 'rule',
