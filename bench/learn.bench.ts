@@ -1,7 +1,8 @@
 // Learning throughput (issue 3): 500 generated samples × 20,000 calls from a ~300-name API
 // vocabulary (a Markov chain per class: each API has a few likely successors, plus random jumps),
 // API names interned (shared strings). Prints, in API calls per second on one core:
-//   - 3-gram AROW training and classification, n-gram extraction included, traces in memory;
+//   - 3-gram AROW training and classification, n-gram extraction included, traces in memory with
+//     API names interned (`internApiIds`, as `loadSamples` holds them);
 //   - the model's memory per feature;
 //   - scikit-learn (HashingVectorizer 3-grams + PassiveAggressiveClassifier, /usr/bin/python3)
 //     on the same data, and our figures as ratios to it;
@@ -14,6 +15,7 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { internApiIds } from '../src/core/api-vocabulary.js';
 import { seededRandom } from '../src/core/random.js';
 import type { Trace } from '../src/core/trace.js';
 import { openSamples } from '../src/ingest/source.js';
@@ -104,7 +106,8 @@ function heap(): number {
 
 const fmt = (x: number) => `${(x / 1e6).toFixed(2)} M calls/s`;
 
-const traces = Array.from({ length: SAMPLES }, (_, i) => generate(i));
+// API names interned as the loader does it (`loadSamples`): each process also carries its ids
+const traces = Array.from({ length: SAMPLES }, (_, i) => internApiIds(generate(i)));
 const totalCalls = SAMPLES * CALLS;
 const load = () =>
   loadavg()

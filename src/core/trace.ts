@@ -39,6 +39,17 @@ export interface ProcessTrace {
   /** Seconds, same clock as call times, when the format has it. */
   firstSeen?: number;
   calls: Call[];
+  /** The calls' API names as ids, when the trace was interned (traces loaded in memory). */
+  interned?: InternedCalls;
+}
+
+/**
+ * API names as ids in the vocabulary whose `token` is `vocabulary` (src/core/api-vocabulary.ts),
+ * same length and order as `calls`. Derived data: whoever changes `calls` drops it.
+ */
+export interface InternedCalls {
+  vocabulary: number;
+  ids: Int32Array;
 }
 
 /** Labels found in the report itself (e.g. VirusTotal), kept so thresholds can change later. */

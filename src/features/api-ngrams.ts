@@ -11,9 +11,12 @@
 //
 // Two implementations: `traceToDatum` + the Jubatus converter (any weights, the optional
 // category / argument families), and `ApiNgramExtractor`, the hot path for the common case
-// (API n-grams only, global weight `bin`): API names interned to ids, n-gram keys are numbers
+// (API n-grams only, global weight `bin`): API names interned to ids (or taken already interned
+// from `ProcessTrace.interned`: an array load per call instead of hashing the name), n-gram keys are numbers
 // built from the ids, looked up in an open-addressing table, feature names built once per new
 // n-gram.
+
+import { apiVocabulary } from '../core/api-vocabulary.js';
 import type { Datum } from '../core/datum.js';
 import type { Call, ProcessTrace, Trace } from '../core/trace.js';
 import { argTokens } from './arg-tokens.js';
@@ -166,6 +169,8 @@ export class ApiNgramExtractor {
   private readonly cap: number;
   private readonly apiIds = new Map<string, number>();
   private readonly apiNames: string[] = [];
+  /** By id in `apiVocabulary`: this extractor's API id + 1 (0: not mapped yet). */
+  private fromVocabulary = new Int32Array(0);
   private keyIndex = new NumericIndex();
   /** n-gram keys classify found in neither the key index nor the dictionary (a bounded cache). */
   private readonly misses = new NumericIndex();
@@ -258,6 +263,19 @@ export class ApiNgramExtractor {
       }
       this.apiIds.set(raw, id);
     }
+    return id;
+  }
+
+  /** This extractor's id of `apiVocabulary` id `v` (mapped once, then an array load). */
+  private fromVocabularyId(v: number, create: boolean): number {
+    const id = this.internApi(apiVocabulary.name(v), create);
+    if (id < 0) return id;
+    if (v >= this.fromVocabulary.length) {
+      const m = new Int32Array(Math.max(v + 1, this.fromVocabulary.length * 2, 256));
+      m.set(this.fromVocabulary);
+      this.fromVocabulary = m;
+    }
+    this.fromVocabulary[v] = id + 1;
     return id;
   }
 
@@ -540,7 +558,18 @@ export class ApiNgramExtractor {
       this.ids = new Int32Array(Math.max(calls.length, this.ids.length * 2));
     let len = 0;
     if (this.policy === 'keep') {
-      for (let i = 0; i < calls.length; i++) this.ids[len++] = this.internApi(calls[i].api, create);
+      const ids = this.ids;
+      const interned = p.interned?.vocabulary === apiVocabulary.token ? p.interned.ids : undefined;
+      if (interned !== undefined && interned.length === calls.length) {
+        const map = this.fromVocabulary;
+        for (let i = 0; i < interned.length; i++) {
+          const v = interned[i];
+          const id = v < map.length ? map[v] - 1 : -1;
+          ids[i] = id >= 0 ? id : this.fromVocabularyId(v, create);
+        }
+        return interned.length;
+      }
+      for (let i = 0; i < calls.length; i++) ids[len++] = this.internApi(calls[i].api, create);
       return len;
     }
     forEachRecord(p, this.policy, this.cap, (c) => {

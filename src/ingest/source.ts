@@ -2,6 +2,7 @@
 // files and folders read directly (`--data`, positional paths), in any registered format.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { internApiIds } from '../core/api-vocabulary.js';
 import { InputError } from '../core/errors.js';
 import type { Trace } from '../core/trace.js';
 import { applyFilters, type FilterOptions } from './filters.js';
@@ -107,9 +108,9 @@ export async function* openSamples(src: SampleSource): AsyncGenerator<Trace> {
   }
 }
 
-/** Every sample of the source in memory (for data sets that fit; prefer openSamples). */
+/** Every sample of the source in memory, API names interned (for data sets that fit; prefer openSamples). */
 export async function loadSamples(src: SampleSource): Promise<Trace[]> {
   const out: Trace[] = [];
-  for await (const t of openSamples(src)) out.push(t);
+  for await (const t of openSamples(src)) out.push(internApiIds(t));
   return out;
 }

@@ -4,6 +4,7 @@
 // invalidation when the model changes, several values, unknown and hostile tokens).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { internApiIds } from '../../src/core/api-vocabulary.js';
 import type { Datum } from '../../src/core/datum.js';
 import { seededRandom } from '../../src/core/random.js';
 import type { Trace } from '../../src/core/trace.js';
@@ -93,6 +94,41 @@ describe('n-gram extractor hot path', () => {
     const probe = trace('p', ['A', 'B', 'A_B', 'C', 'D'], ['B_C', 'D']);
     assert.deepEqual([...loaded.classify(probe).scores], [...m.classify(probe).scores]);
     assertSameAsConverter(m, probe);
+  });
+
+  it('gives the same model and scores from interned API ids as from names', () => {
+    // names a reader may hand over: whitespace (sanitised to `_`), the separator, hostile keys
+    const odd = ['__proto__', 'Nt Close', 'A_B', 'constructor', 'Nt_Close'];
+    const withOdd = (seed: number, length: number, vocab: number) =>
+      sequence(seed, length, vocab).map((api, i) => (i % 37 === 5 ? odd[i % odd.length] : api));
+    const traces = Array.from({ length: 8 }, (_, i) =>
+      trace(`t${i}`, withOdd(i, 2000, 300), withOdd(i + 40, 200, 20)),
+    );
+    const interned = traces.map((t) => internApiIds(structuredClone(t)));
+    assert.ok(interned.every((t) => t.processes.every((p) => p.interned?.ids.length === p.calls.length)));
+    const config = configFromFlags({ method: 'AROW', ngram: '1-3' });
+    const byName = createModel(config);
+    const byId = createModel(config);
+    traces.forEach((t, i) => byName.train(t, `l${i % 2}`));
+    interned.forEach((t, i) => byId.train(t, `l${i % 2}`));
+    assert.deepEqual(byId.cells(), byName.cells(), 'same weights and covariances, bit for bit');
+    const probe = trace('p', withOdd(99, 3000, 350));
+    const probeInterned = internApiIds(structuredClone(probe));
+    assert.deepEqual([...byId.classify(probeInterned).scores], [...byName.classify(probe).scores]);
+    assertSameAsConverter(byId, probeInterned);
+    // a loaded model maps the vocabulary afresh; a trace whose calls changed after interning
+    // (ids no longer match the calls), or interned in another thread's table, is read by name
+    const loaded = modelFromBytes(byId.toBytes());
+    assert.deepEqual([...loaded.classify(probeInterned).scores], [...byName.classify(probe).scores]);
+    const changed = internApiIds(structuredClone(probe));
+    changed.processes[0].calls.pop();
+    const reference = structuredClone(probe);
+    reference.processes[0].calls.pop();
+    assert.deepEqual([...loaded.classify(changed).scores], [...loaded.classify(reference).scores]);
+    const foreign = structuredClone(probeInterned);
+    for (const p of foreign.processes)
+      p.interned = { vocabulary: p.interned!.vocabulary + 1, ids: p.interned!.ids.map((i) => i + 1) };
+    assert.deepEqual([...loaded.classify(foreign).scores], [...byName.classify(probe).scores]);
   });
 
   it('keeps agreeing after pruning renumbers the features', () => {
