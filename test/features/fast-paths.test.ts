@@ -109,8 +109,10 @@ describe('n-gram extractor hot path', () => {
     const config = configFromFlags({ method: 'AROW', ngram: '1-3' });
     const byName = createModel(config);
     const byId = createModel(config);
-    traces.forEach((t, i) => byName.train(t, `l${i % 2}`));
-    interned.forEach((t, i) => byId.train(t, `l${i % 2}`));
+    for (let i = 0; i < traces.length; i++) {
+      byName.train(traces[i], `l${i % 2}`);
+      byId.train(interned[i], `l${i % 2}`);
+    }
     assert.deepEqual(byId.cells(), byName.cells(), 'same weights and covariances, bit for bit');
     const probe = trace('p', withOdd(99, 3000, 350));
     const probeInterned = internApiIds(structuredClone(probe));
