@@ -11,11 +11,10 @@
 //
 // Two implementations: `traceToDatum` + the Jubatus converter (any weights, the optional
 // category / argument families), and `ApiNgramExtractor`, the hot path for the common case
-// (API n-grams only, global weight `bin`): API names interned to ids (or taken already interned
-// from `ProcessTrace.interned`: an array load per call instead of hashing the name), n-gram keys are numbers
-// built from the ids, looked up in an open-addressing table, feature names built once per new
-// n-gram.
-
+// (API n-grams only, global weight `bin`): API names interned to ids (or taken as the loader
+// interned them, `ProcessTrace.interned`: an array load per call instead of hashing the name),
+// n-gram keys are numbers built from the ids, looked up in an open-addressing table, feature
+// names built once per new n-gram.
 import { apiVocabulary } from '../core/api-vocabulary.js';
 import type { Datum } from '../core/datum.js';
 import type { Call, ProcessTrace, Trace } from '../core/trace.js';
