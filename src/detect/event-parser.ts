@@ -24,9 +24,9 @@
 // JSON.parse; any other number goes through Number(text), which also rounds correctly.
 //
 // `host`, `process` and `api` strings of ASCII characters without escapes are interned in bounded
-// direct-mapped tables (hash of the bytes, computed while scanning, checked byte by byte): repeated
-// names cost no allocation, and the detector's Map lookups get strings whose hashes V8 has already
-// cached.
+// direct-mapped tables (src/core/byte-names.ts): repeated names cost no allocation, and the
+// detector's Map lookups get strings whose hashes V8 has already cached.
+import { ByteNameTable, nameHashStep } from '../core/byte-names.js';
 import type { ArgValue } from '../core/trace.js';
 import { type DetectEvent, MAX_ARG_CHARS, MAX_ARGS, MAX_NAME_CHARS, parseEvent } from './events.js';
 
@@ -92,8 +92,8 @@ export class EventLineParser {
   private scratch = Buffer.alloc(1024);
   // Process names (one per process) have their own table, so they cannot push out the few host and
   // API names that nearly every line repeats.
-  private readonly internedNames: Array<string | undefined> = new Array(INTERN_SLOTS).fill(undefined);
-  private readonly internedProcesses: Array<string | undefined> = new Array(INTERN_SLOTS).fill(undefined);
+  private readonly internedNames = new ByteNameTable(INTERN_SLOTS);
+  private readonly internedProcesses = new ByteNameTable(INTERN_SLOTS);
   /** Lines handed to the JSON.parse path (rejected lines included). */
   fallbacks = 0;
 
@@ -289,9 +289,8 @@ export class EventLineParser {
   }
 
   /** A string of at most MAX_NAME_CHARS characters (host, process, api), interned when ASCII without escapes. */
-  private name(interned: Array<string | undefined>): string {
+  private name(interned: ByteNameTable): string {
     this.expect(QUOTE);
-    const b = this.buf;
     const start = this.pos;
     let p = start;
     let hash = 0;
@@ -304,22 +303,12 @@ export class EventLineParser {
         return value;
       }
       if (!(c >= 0x20)) throw BAIL;
-      hash = Math.imul(hash ^ c, 0x01000193);
+      hash = nameHashStep(hash, c);
       p++;
     }
     this.pos = p + 1;
-    const length = p - start;
-    if (length > MAX_NAME_CHARS) throw BAIL;
-    const slot = (hash ^ (hash >>> 15)) & (INTERN_SLOTS - 1);
-    const known = interned[slot];
-    if (known !== undefined && known.length === length) {
-      let i = 0;
-      while (i < length && known.charCodeAt(i) === b[start + i]) i++;
-      if (i === length) return known;
-    }
-    const value = b.toString('latin1', start, p);
-    interned[slot] = value;
-    return value;
+    if (p - start > MAX_NAME_CHARS) throw BAIL;
+    return interned.get(this.buf, start, p, hash);
   }
 
   /** The rest of a string whose opening quote has been read; JSON escapes and UTF-8 decoded. */
