@@ -85,6 +85,11 @@ export interface InputLine {
   lineNo: number;
   text: string;
   tooLong: boolean;
+  /**
+   * The line's bytes (CR stripped) instead of `text`, for lines longer than splitLines' `rawAbove`;
+   * valid until the next line is read (the buffer is reused).
+   */
+  bytes?: Buffer;
 }
 
 /** Default bound of one line of a line format (CSV row, JSONL sample). */
@@ -92,16 +97,29 @@ export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Splits a byte stream into lines (`\n` or `\r\n`), never holding more than `maxLineBytes` of one
- * line: a longer line is yielded once as `tooLong` and its bytes are dropped.
+ * line: a longer line is yielded once as `tooLong` and its bytes are dropped. Lines longer than
+ * `rawAbove` bytes come as `bytes`, not decoded (a caller that can read them without one big string).
  */
 export async function* splitLines(
   stream: Readable,
   maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  rawAbove = Number.POSITIVE_INFINITY,
 ): AsyncGenerator<InputLine> {
   let parts: Buffer[] = [];
   let partLength = 0;
   let tooLong = false;
   let lineNo = 0;
+  // a line spanning chunks is put together in one reused buffer: a fresh buffer per long line
+  // costs page faults on every one (it is decoded or read before the next line is)
+  let assembly = Buffer.alloc(0);
+  const assemble = (last: Buffer): Buffer => {
+    const length = partLength + last.length;
+    if (assembly.length < length) assembly = Buffer.allocUnsafe(Math.max(length, 2 * assembly.length));
+    let at = 0;
+    for (const p of parts) at += p.copy(assembly, at);
+    last.copy(assembly, at);
+    return assembly.subarray(0, length);
+  };
   const finish = (last: Buffer): InputLine => {
     lineNo++;
     if (tooLong) {
@@ -110,11 +128,12 @@ export async function* splitLines(
       tooLong = false;
       return { lineNo, text: '', tooLong: true };
     }
-    const whole = parts.length === 0 ? last : Buffer.concat([...parts, last]);
+    const whole = parts.length === 0 ? last : assemble(last);
     parts = [];
     partLength = 0;
     let end = whole.length;
     if (end > 0 && whole[end - 1] === 0x0d) end--;
+    if (end > rawAbove) return { lineNo, text: '', tooLong: false, bytes: whole.subarray(0, end) };
     return { lineNo, text: whole.toString('utf8', 0, end), tooLong: false };
   };
   for await (const chunk of stream) {

@@ -9,10 +9,13 @@
 // (pid 0). With `--processes tree` the first listed process is the sample's own, and only it and
 // its descendants (by ppid) are kept. Lines are bounded (64 MiB by default); a bad line is
 // reported with its line number and skipped. Origin of a line: `sha256:<file hash>#line<N>`.
+// Lines over 64 KiB of the plain `calls` form skip the decode of the whole line (jsonl-calls.ts).
+import { ByteNameTable } from '../../core/byte-names.js';
 import type { ArgValue, Call, ProcessTrace, Trace } from '../../core/trace.js';
 import { processTree } from '../filters.js';
 import { DEFAULT_MAX_LINE_BYTES, openInput, sha256File, splitLines } from '../input-file.js';
 import type { ReadOptions, SampleReader } from '../reader.js';
+import { splitCallsList } from './jsonl-calls.js';
 
 /** A line that is valid JSON but not a trace. */
 class TraceShapeError extends Error {}
@@ -148,22 +151,45 @@ export function traceFromJson(obj: unknown, options: Pick<ReadOptions, 'detail' 
   return trace;
 }
 
+/** Lines longer than this try the calls-list fast path (jsonl-calls.ts) before decode + JSON.parse. */
+const LONG_LINE_BYTES = 64 * 1024;
+/** Slots of the table of API names the fast path shares between the lines of one file. */
+const NAME_SLOTS = 1 << 14;
+
+/** A long line parsed through the calls-list fast path; undefined when it does not apply. */
+function parseLongLine(bytes: Buffer, names: ByteNameTable): unknown {
+  const split = splitCallsList(bytes, names);
+  if (!split) return undefined;
+  let obj: Record<string, unknown>;
+  try {
+    obj = JSON.parse(split.rest);
+  } catch {
+    return undefined; // the generic path reports the error on the whole line
+  }
+  obj.calls = split.names;
+  return obj;
+}
+
 async function* readJsonl(path: string, options: ReadOptions, maxLineBytes: number): AsyncGenerator<Trace> {
   const fileHash = await sha256File(path);
   const stream = await openInput(path, options.onProgress);
-  for await (const line of splitLines(stream, maxLineBytes)) {
+  const names = new ByteNameTable(NAME_SLOTS);
+  for await (const line of splitLines(stream, maxLineBytes, LONG_LINE_BYTES)) {
     const where = `${path}:${line.lineNo}`;
     if (line.tooLong) {
       options.onIssue?.({ where, reason: `line longer than ${maxLineBytes} bytes` });
       continue;
     }
-    if (line.text.trim() === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line.text);
-    } catch (err) {
-      options.onIssue?.({ where, reason: `invalid JSON: ${(err as Error).message}` });
-      continue;
+    let parsed = line.bytes ? parseLongLine(line.bytes, names) : undefined;
+    if (parsed === undefined) {
+      const text = line.bytes ? line.bytes.toString('utf8') : line.text;
+      if (text.trim() === '') continue;
+      try {
+        parsed = JSON.parse(text);
+      } catch (err) {
+        options.onIssue?.({ where, reason: `invalid JSON: ${(err as Error).message}` });
+        continue;
+      }
     }
     try {
       const trace = traceFromJson(parsed, options);
