@@ -27,6 +27,7 @@
 // direct-mapped tables (src/core/byte-names.ts): repeated names cost no allocation, and the
 // detector's Map lookups get strings whose hashes V8 has already cached.
 import { ByteNameTable, nameHashStep } from '../core/byte-names.js';
+import { BACKSLASH, CLOSE_BRACE, COLON, COMMA, OPEN_BRACE, QUOTE } from '../core/json-bytes.js';
 import type { ArgValue } from '../core/trace.js';
 import { type DetectEvent, MAX_ARG_CHARS, MAX_ARGS, MAX_NAME_CHARS, parseEvent } from './events.js';
 
@@ -42,12 +43,6 @@ const STATUS = 256;
 const EVENT = 512;
 const UNKNOWN = 0;
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
 const MINUS = 0x2d;
 const PLUS = 0x2b;
 const DOT = 0x2e;

@@ -14,15 +14,16 @@
 // brackets), JSON.parse then checks them.
 
 import { type ByteNameTable, nameHashStep } from '../../core/byte-names.js';
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
+import {
+  BACKSLASH,
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  COLON,
+  COMMA,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  QUOTE,
+} from '../../core/json-bytes.js';
 
 export interface CallsListSplit {
   /** The line's JSON text with the top-level `calls` list replaced by `[]`. */
