@@ -51,6 +51,7 @@ import { basename } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { InputError } from '../core/errors.js';
+import { MsgpackBuffer } from '../core/msgpack-buffer.js';
 import { canonicalMethod, parseConfig } from '../features/config.js';
 import type { LabelState, ModelState } from './model-file.js';
 
@@ -66,37 +67,18 @@ const MAX_DEPTH = 32;
 
 // ---- MessagePack writer ------------------------------------------------------------------
 
-class Writer {
-  private buf = Buffer.allocUnsafe(1 << 16);
-  private pos = 0;
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  private head(n: number, fix: number, b16: number, b32: number): this {
-    this.ensure(5);
-    if (n <= 15) this.buf[this.pos++] = fix | n;
-    else if (n <= 0xffff) {
-      this.buf[this.pos++] = b16;
-      this.pos = this.buf.writeUInt16BE(n, this.pos);
-    } else {
-      this.buf[this.pos++] = b32;
-      this.pos = this.buf.writeUInt32BE(n, this.pos);
-    }
-    return this;
+class Writer extends MsgpackBuffer {
+  constructor() {
+    super(1 << 16);
   }
 
   array(n: number): this {
-    return this.head(n, 0x90, 0xdc, 0xdd);
+    this.header(n, 0x90, 0xdc, 0xdd);
+    return this;
   }
   map(n: number): this {
-    return this.head(n, 0x80, 0xde, 0xdf);
+    this.header(n, 0x80, 0xde, 0xdf);
+    return this;
   }
 
   str(s: string): this {
@@ -135,14 +117,8 @@ class Writer {
   }
 
   f64(x: number): this {
-    this.ensure(9);
-    this.buf[this.pos++] = 0xcb;
-    this.pos = this.buf.writeDoubleBE(x, this.pos);
+    this.float64(x);
     return this;
-  }
-
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.pos);
   }
 }
 

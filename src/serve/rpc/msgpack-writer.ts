@@ -3,6 +3,7 @@
 // are kept in Maps, never plain objects), and write a score that happens to be integral (0, 1)
 // as a float 64, which Jubatus's `estimate_result.score` (a double) is.
 // Format: https://github.com/msgpack/msgpack/blob/master/spec.md
+import { MsgpackBuffer } from '../../core/msgpack-buffer.js';
 
 /** A number to be written as float 64 whatever its value. */
 export class Double {
@@ -20,38 +21,9 @@ export type RpcValue =
   | RpcValue[]
   | Map<string, RpcValue>;
 
-export class MsgpackWriter {
-  private buf = Buffer.allocUnsafe(4096);
-  private pos = 0;
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  private header(n: number, fix: number, fixMax: number, b16: number, b32: number): void {
-    this.ensure(5);
-    if (n <= fixMax) this.buf[this.pos++] = fix | n;
-    else if (n <= 0xffff) {
-      this.buf[this.pos++] = b16;
-      this.buf.writeUInt16BE(n, this.pos);
-      this.pos += 2;
-    } else {
-      this.buf[this.pos++] = b32;
-      this.buf.writeUInt32BE(n, this.pos);
-      this.pos += 4;
-    }
-  }
-
-  private float64(x: number): void {
-    this.ensure(9);
-    this.buf[this.pos++] = 0xcb;
-    this.buf.writeDoubleBE(x, this.pos);
-    this.pos += 8;
+export class MsgpackWriter extends MsgpackBuffer {
+  constructor() {
+    super(4096);
   }
 
   private integer(x: number): void {
@@ -134,21 +106,16 @@ export class MsgpackWriter {
     } else if (v instanceof Uint8Array) {
       this.binary(v);
     } else if (Array.isArray(v)) {
-      this.header(v.length, 0x90, 15, 0xdc, 0xdd);
+      this.header(v.length, 0x90, 0xdc, 0xdd);
       for (const x of v) this.write(x);
     } else {
-      this.header(v.size, 0x80, 15, 0xde, 0xdf);
+      this.header(v.size, 0x80, 0xde, 0xdf);
       for (const [k, x] of v) {
         this.string(k);
         this.write(x);
       }
     }
     return this;
-  }
-
-  /** The bytes written so far (a copy-free view; the writer must not be reused after). */
-  bytes(): Buffer {
-    return this.buf.subarray(0, this.pos);
   }
 }
 
