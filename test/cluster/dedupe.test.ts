@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { analysisId, encodeContribution } from '../../src/cluster/codec.js';
+import { analysisId } from '../../src/cluster/codec.js';
 import {
   bucketSeconds,
   dedupeStatus,
@@ -17,7 +17,7 @@ import {
 } from '../../src/cluster/dedupe.js';
 import { clusterKeys } from '../../src/cluster/keys.js';
 import { type MixOptions, runMixRound } from '../../src/cluster/mixer.js';
-import { ensureGroup, releaseLock, tryLock } from '../../src/cluster/redis.js';
+import { releaseLock, tryLock } from '../../src/cluster/redis.js';
 import { clusterStatus } from '../../src/cluster/status.js';
 import { submitTraces } from '../../src/cluster/submit.js';
 import { Worker } from '../../src/cluster/worker.js';
@@ -25,8 +25,9 @@ import { DEFAULT_WORKER_OPTIONS } from '../../src/cluster/worker-options.js';
 import type { Trace } from '../../src/core/trace.js';
 import { configFromFlags } from '../../src/features/config.js';
 import { loadSamples } from '../../src/ingest/source.js';
-import { createModel, modelFromBytes } from '../../src/learn/model.js';
+import { modelFromBytes } from '../../src/learn/model.js';
 import { malbehavdCsv, runCli } from '../helpers/cli.js';
+import { publishTwo } from './publish.js';
 import { RedisServer } from './redis-server.js';
 
 const configJson = JSON.stringify(configFromFlags({ ngram: 1 }));
@@ -81,25 +82,6 @@ test('windows parse and print; buckets are an eighth of the window, at most 10 l
   assert.ok(starts[starts.length - 1] <= now && starts[starts.length - 1] + 75_600 > now);
 });
 
-/** Two workers each trained one sample (w1 malware, w2 benign) and published for `version`. */
-async function publishTwo(keys: ReturnType<typeof clusterKeys>, version: number): Promise<void> {
-  await ensureGroup(redis, keys.reports, 'workers');
-  for (const [worker, label, api] of [
-    ['w1', 'malware', 'NtWriteVirtualMemory'],
-    ['w2', 'benign', 'NtClose'],
-  ] as const) {
-    const entry = await redis.xadd(keys.reports, '*', 'trace', 'x');
-    assert.ok(entry);
-    await redis.xreadgroup('GROUP', 'workers', worker, 'COUNT', 1, 'STREAMS', keys.reports, '>');
-    const model = createModel(configJson);
-    const sample: Trace = { id: `${worker}-s`, format: 'jsonl', processes: [{ pid: 1, calls: [{ api }] }] };
-    model.train(sample, label);
-    const diff = { ...model.diff(), baseVersion: version };
-    const bytes = encodeContribution({ worker, diff, entries: [entry], analyses: [`${worker}-sample`] });
-    await redis.hset(keys.diffs(version), worker, Buffer.from(bytes));
-  }
-}
-
 async function mix(keys: ReturnType<typeof clusterKeys>, version: number) {
   const token = await tryLock(redis, keys.mixLock, 10_000);
   assert.ok(token);
@@ -113,7 +95,7 @@ async function mix(keys: ReturnType<typeof clusterKeys>, version: number) {
 test('a round commits its ids to the bucket of Redis time with an EXPIRE; once it expires they are trained again', async () => {
   const keys = clusterKeys('dedupe-expiry');
   await redis.set(keys.dedupeWindow, '2');
-  await publishTwo(keys, 0);
+  await publishTwo(redis, keys, configJson, 0);
   const r1 = await mix(keys, 0);
   assert.equal(r1.committed, true);
   assert.equal(r1.analyses, 2);
@@ -139,7 +121,7 @@ test('a round commits its ids to the bucket of Redis time with an EXPIRE; once i
   // new again: a round that trained them is not left out, and the model counts them twice.
   await until('the bucket expired', 6_000, async () => (await redis.exists(held)) === 0);
   assert.deepEqual(await trainedFlags(redis, keys, ['w1-sample', 'w2-sample']), [false, false]);
-  await publishTwo(keys, 1);
+  await publishTwo(redis, keys, configJson, 1);
   const r2 = await mix(keys, 1);
   assert.equal(r2.committed, true);
   assert.deepEqual(r2.dropped, []);
@@ -158,7 +140,7 @@ test('upgrade: the unbucketed set of an earlier version is still read, and gets 
   const keys = clusterKeys('dedupe-upgrade');
   await redis.sadd(keys.trained, 'w2-sample', 'older-sample');
   await redis.set(keys.dedupeWindow, '3600');
-  await publishTwo(keys, 0);
+  await publishTwo(redis, keys, configJson, 0);
   const r = await mix(keys, 0);
   assert.equal(r.committed, true);
   assert.deepEqual(r.dropped, ['w2'], 'w2 trained an id the old set holds');
@@ -174,7 +156,7 @@ test('upgrade: the unbucketed set of an earlier version is still read, and gets 
 test('forever: every id in the one set, never expired', async () => {
   const keys = clusterKeys('dedupe-forever');
   await redis.set(keys.dedupeWindow, '0');
-  await publishTwo(keys, 0);
+  await publishTwo(redis, keys, configJson, 0);
   assert.equal((await mix(keys, 0)).committed, true);
   assert.deepEqual((await redis.smembers(keys.trained)).sort(), ['w1-sample', 'w2-sample']);
   assert.equal(await redis.ttl(keys.trained), -1);

@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { encodeContribution } from '../../src/cluster/codec.js';
 import { clusterKeys } from '../../src/cluster/keys.js';
 import { type MixOptions, runMixRound } from '../../src/cluster/mixer.js';
-import { ensureGroup, releaseLock, tryLock } from '../../src/cluster/redis.js';
+import { releaseLock, tryLock } from '../../src/cluster/redis.js';
 import type { Trace } from '../../src/core/trace.js';
 import { configFromFlags } from '../../src/features/config.js';
 import { createModel, modelFromBytes } from '../../src/learn/model.js';
+import { publishTwo } from './publish.js';
 import { RedisServer } from './redis-server.js';
 
 const keys = clusterKeys('mixtest');
@@ -32,34 +32,14 @@ const trace = (id: string, calls: string[]): Trace => ({
   processes: [{ pid: 1, calls: calls.map((api) => ({ api })) }],
 });
 
-/** Two workers, each trains one sample and publishes its contribution for version 0. */
-async function publishTwo(): Promise<string[]> {
+/** A fresh redis with two workers' contributions for version 0 (publish.ts); the stream entry ids. */
+async function publishTwoFresh(): Promise<string[]> {
   await redis.flushall();
-  await ensureGroup(redis, keys.reports, 'workers');
-  const ids: string[] = [];
-  for (const [worker, label, api] of [
-    ['w1', 'malware', 'NtWriteVirtualMemory'],
-    ['w2', 'benign', 'NtClose'],
-  ] as const) {
-    const entry = await redis.xadd(keys.reports, '*', 'trace', 'x');
-    assert.ok(entry);
-    ids.push(entry);
-    await redis.xreadgroup('GROUP', 'workers', worker, 'COUNT', 1, 'STREAMS', keys.reports, '>');
-    const model = createModel(configJson);
-    model.train(trace(`${worker}-sample`, [api]), label);
-    const bytes = encodeContribution({
-      worker,
-      diff: model.diff(),
-      entries: [entry],
-      analyses: [`${worker}-sample`],
-    });
-    await redis.hset(keys.diffs(0), worker, Buffer.from(bytes));
-  }
-  return ids;
+  return publishTwo(redis, keys, configJson, 0);
 }
 
 test('a round folds the diffs, writes model v1, records and acknowledges the samples, then flips the version', async () => {
-  const entries = await publishTwo();
+  const entries = await publishTwoFresh();
   const token = await tryLock(redis, keys.mixLock, 10_000);
   assert.ok(token);
   const report = await runMixRound(redis, keys, 'workers', 0, token, configJson, options, () => {});
@@ -94,7 +74,7 @@ test('a round folds the diffs, writes model v1, records and acknowledges the sam
 });
 
 test('a mixer that lost its lock commits nothing: no model v1, version and diffs untouched', async () => {
-  await publishTwo();
+  await publishTwoFresh();
   const token = await tryLock(redis, keys.mixLock, 10_000);
   assert.ok(token);
   await redis.set(keys.mixLock, 'someone-else'); // the lock expired and another worker took it
@@ -108,7 +88,7 @@ test('a mixer that lost its lock commits nothing: no model v1, version and diffs
 });
 
 test('a contribution that trained an already-trained sample is left out whole, its entries stay pending', async () => {
-  const [, entry2] = await publishTwo();
+  const [, entry2] = await publishTwoFresh();
   await redis.sadd(keys.trained, 'w2-sample');
   const token = await tryLock(redis, keys.mixLock, 10_000);
   assert.ok(token);
