@@ -1,15 +1,9 @@
 // The JSONL fast path for long lines (src/ingest/readers/jsonl-calls.ts): whenever it applies it
-// gives exactly what JSON.parse gives, it steps aside for anything unusual, and the reader reads
-// long lines through it with the same traces and the same errors as through JSON.parse.
+// gives exactly what JSON.parse gives, and it steps aside for anything unusual (the reader's use
+// of it is tested in jsonl.test.ts).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { ByteNameTable } from '../../src/core/byte-names.js';
-import type { Trace } from '../../src/core/trace.js';
-import type { ReadIssue } from '../../src/ingest/reader.js';
-import { jsonlReader } from '../../src/ingest/readers/jsonl.js';
 import { splitCallsList } from '../../src/ingest/readers/jsonl-calls.js';
 
 const names = (n: number) =>
@@ -74,49 +68,4 @@ test('gives one string per name through the table', () => {
     splitCallsList(Buffer.from(`{"calls":${list(names(30))}}`), new ByteNameTable(1))!.names,
     names(30),
   );
-});
-
-test('the reader reads long lines through it: same traces, same errors, short lines unchanged', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'malgram-jsonl-long-'));
-  try {
-    const long = names(20_000); // ~300 KB lines: over the 64 KiB threshold
-    const lines = [
-      JSON.stringify({ id: 'fast', label: 'malware', calls: long }),
-      JSON.stringify({ id: 'escaped', label: 'benign', calls: [...long, 'Nt"Quoted'] }), // generic path
-      `{"id":"broken","calls":${list(long)}`, // invalid JSON, long
-      JSON.stringify({ id: 'short', calls: ['NtClose'] }),
-      JSON.stringify({ id: 'empty-name', calls: [...long.slice(0, 6000), ''] }), // shape error, long
-    ];
-    const path = join(dir, 'long.jsonl');
-    await writeFile(path, `${lines.join('\r\n')}\n`);
-    const traces: Trace[] = [];
-    const issues: ReadIssue[] = [];
-    for await (const t of jsonlReader.read(path, {
-      detail: 'api',
-      processes: 'all',
-      onIssue: (i) => issues.push(i),
-    }))
-      traces.push(t);
-    assert.deepEqual(
-      traces.map((t) => [t.id, t.label, t.processes[0].calls.length]),
-      [
-        ['fast', 'malware', 20_000],
-        ['escaped', 'benign', 20_001],
-        ['short', undefined, 1],
-      ],
-    );
-    assert.deepEqual(
-      traces[0].processes[0].calls.map((c) => c.api),
-      long,
-    );
-    assert.equal(traces[1].processes[0].calls[20_000].api, 'Nt"Quoted');
-    assert.deepEqual(
-      issues.map((i) => i.where),
-      [`${path}:3`, `${path}:5`],
-    );
-    assert.match(issues[0].reason, /^invalid JSON/);
-    assert.match(issues[1].reason, /empty API name/);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 });

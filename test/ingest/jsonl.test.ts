@@ -127,3 +127,42 @@ test('a line longer than the bound is skipped without holding it', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('long lines of the plain calls form (the fast path, jsonl-calls.ts): same traces, same errors, short lines unchanged', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'malgram-jsonl-long-'));
+  try {
+    // ~300 KB lines: over the 64 KiB threshold
+    const long = Array.from({ length: 20_000 }, (_, i) => `Nt${['Open', 'Close', 'Read'][i % 3]}Key${i % 7}`);
+    const lines = [
+      JSON.stringify({ id: 'fast', label: 'malware', calls: long }),
+      JSON.stringify({ id: 'escaped', label: 'benign', calls: [...long, 'Nt"Quoted'] }), // generic path
+      `{"id":"broken","calls":${JSON.stringify(long)}`, // invalid JSON, long
+      JSON.stringify({ id: 'short', calls: ['NtClose'] }),
+      JSON.stringify({ id: 'empty-name', calls: [...long.slice(0, 6000), ''] }), // shape error, long
+    ];
+    const path = join(dir, 'long.jsonl');
+    await writeFile(path, `${lines.join('\r\n')}\n`);
+    const { traces, issues } = await readAll(path, { detail: 'api', processes: 'all' });
+    assert.deepEqual(
+      traces.map((t) => [t.id, t.label, t.processes[0].calls.length]),
+      [
+        ['fast', 'malware', 20_000],
+        ['escaped', 'benign', 20_001],
+        ['short', undefined, 1],
+      ],
+    );
+    assert.deepEqual(
+      traces[0].processes[0].calls.map((c) => c.api),
+      long,
+    );
+    assert.equal(traces[1].processes[0].calls[20_000].api, 'Nt"Quoted');
+    assert.deepEqual(
+      issues.map((i) => i.where),
+      [`${path}:3`, `${path}:5`],
+    );
+    assert.match(issues[0].reason, /^invalid JSON/);
+    assert.match(issues[1].reason, /empty API name/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
