@@ -27,7 +27,7 @@
 // direct-mapped tables (src/core/byte-names.ts): repeated names cost no allocation, and the
 // detector's Map lookups get strings whose hashes V8 has already cached.
 import { ByteNameTable, nameHashStep } from '../core/byte-names.js';
-import { BACKSLASH, CLOSE_BRACE, COLON, COMMA, OPEN_BRACE, QUOTE } from '../core/json-bytes.js';
+import { BACKSLASH, CLOSE_BRACE, COLON, COMMA, isJsonSpace, OPEN_BRACE, QUOTE } from '../core/json-bytes.js';
 import type { ArgValue } from '../core/trace.js';
 import { type DetectEvent, MAX_ARG_CHARS, MAX_ARGS, MAX_NAME_CHARS, parseEvent } from './events.js';
 
@@ -233,7 +233,7 @@ export class EventLineParser {
     let p = this.pos;
     for (;;) {
       const c = this.at(p);
-      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) p++;
+      if (isJsonSpace(c)) p++;
       else break;
     }
     this.pos = p;

@@ -20,6 +20,7 @@ import {
   CLOSE_BRACKET,
   COLON,
   COMMA,
+  isJsonSpace,
   OPEN_BRACE,
   OPEN_BRACKET,
   QUOTE,
@@ -32,12 +33,8 @@ export interface CallsListSplit {
   names: string[];
 }
 
-function isSpace(b: number): boolean {
-  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
-}
-
 function skipSpace(buf: Buffer, i: number): number {
-  while (i < buf.length && isSpace(buf[i])) i++;
+  while (i < buf.length && isJsonSpace(buf[i])) i++;
   return i;
 }
 
@@ -65,7 +62,7 @@ function skipValue(buf: Buffer, i: number): number {
     } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
       if (depth === 0) return i; // the end of a scalar at the container's close
       if (--depth === 0) return i + 1;
-    } else if (depth === 0 && (b === COMMA || isSpace(b))) {
+    } else if (depth === 0 && (b === COMMA || isJsonSpace(b))) {
       return i; // the end of a scalar
     }
   }
