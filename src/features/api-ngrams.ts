@@ -28,10 +28,9 @@ import {
 } from './config.js';
 import { sampleWeight, stringFeatureName } from './converter.js';
 import type { FeatureDictionary } from './dictionary.js';
-import { logTf } from './exact-log.js';
 import { hashedName } from './fnv1.js';
 import { EMPTY, NumericIndex } from './numeric-index.js';
-import { pushEntry, type SparseVector } from './sparse-vector.js';
+import { reserve, type SparseVector } from './sparse-vector.js';
 import type { WeightManager } from './weight-manager.js';
 
 export const API_CATEGORY_KEY = 'api_category';
@@ -189,6 +188,8 @@ export class ApiNgramExtractor {
   /** The current trace's distinct n-grams by position (first-occurrence order): feature and occurrences. */
   private positionFeature = new Int32Array(1024);
   private positionTally = new Int32Array(1024);
+  /** Sample weight of each small tf, 0 until first needed (every weight of a tf ≥ 1 is > 0). */
+  private readonly tfWeights = new Float64Array(4096);
   /** Marks ≤ epoch are stale; a mark epoch + 1 + p says "seen in this trace at position p". */
   private epoch = 0;
   private ids = new Int32Array(1024);
@@ -505,7 +506,6 @@ export class ApiNgramExtractor {
 
   /** Turns the tallies of the trace's positions into `x` (clearing them); merges by feature when keys share one. */
   private emit(nTouched: number, create: boolean, x: SparseVector): number {
-    const sw = this.native.sample_weight;
     const positionFeature = this.positionFeature;
     const positionTally = this.positionTally;
     const freq = this.dictionary.frequency;
@@ -528,14 +528,38 @@ export class ApiNgramExtractor {
         merged[f] = 0;
       }
     }
+    // stores straight into x (room made first) rather than through pushEntry: a double passed
+    // to or returned from a call that is not inlined is boxed, one heap number per entry
+    reserve(x, n);
+    const idx = x.idx;
+    const val = x.val;
+    const start = x.length;
+    const tfWeights = this.tfWeights;
     for (let k = 0; k < n; k++) {
       const f = positionFeature[k];
       const tf = positionTally[k];
       positionTally[k] = 0;
       if (create) freq[f]++;
-      pushEntry(x, f, sw === 'bin' ? 1 : sw === 'tf' ? tf : logTf(tf));
+      idx[start + k] = f;
+      // no double crosses a call here: one returned from (or passed to) a call that is not
+      // inlined is boxed, a heap number per entry; the weights are table reads and stores
+      if (tf < tfWeights.length) {
+        if (tfWeights[tf] === 0) this.rememberTfWeight(tf);
+        val[start + k] = tfWeights[tf];
+      } else this.storeTfWeight(val, start + k, tf);
     }
+    x.length = start + n;
     return n;
+  }
+
+  /** Fills tfWeights[tf] (tf below its length) with the sample weight of tf. */
+  private rememberTfWeight(tf: number): void {
+    this.tfWeights[tf] = sampleWeight(this.native.sample_weight, tf);
+  }
+
+  /** val[at] = the sample weight of a tf too large for the table. */
+  private storeTfWeight(val: Float64Array, at: number, tf: number): void {
+    val[at] = sampleWeight(this.native.sample_weight, tf);
   }
 
   /** Grows the by-feature arrays (`wideMarks`, `keyed`) past index n. */

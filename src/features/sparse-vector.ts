@@ -10,16 +10,23 @@ export function sparseVector(capacity = 256): SparseVector {
   return { idx: new Int32Array(capacity), val: new Float64Array(capacity), length: 0 };
 }
 
+/** Makes room for `extra` more entries (grown by doubling, contents kept). */
+export function reserve(x: SparseVector, extra: number): void {
+  const needed = x.length + extra;
+  if (needed <= x.idx.length) return;
+  let cap = Math.max(16, x.idx.length);
+  while (cap < needed) cap *= 2;
+  const idx = new Int32Array(cap);
+  idx.set(x.idx);
+  const val = new Float64Array(cap);
+  val.set(x.val);
+  x.idx = idx;
+  x.val = val;
+}
+
 /** Appends one entry, growing the buffers when needed. */
 export function pushEntry(x: SparseVector, index: number, value: number): void {
-  if (x.length === x.idx.length) {
-    const idx = new Int32Array(x.idx.length * 2);
-    idx.set(x.idx);
-    const val = new Float64Array(x.val.length * 2);
-    val.set(x.val);
-    x.idx = idx;
-    x.val = val;
-  }
+  if (x.length === x.idx.length) reserve(x, 1);
   x.idx[x.length] = index;
   x.val[x.length] = value;
   x.length++;

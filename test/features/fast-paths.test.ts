@@ -60,6 +60,28 @@ describe('n-gram extractor hot path', () => {
     for (let i = 0; i < 4; i++) assertSameAsConverter(m, trace(`p${i}`, sequence(i + 100, 3000, 450)));
   });
 
+  it('weighs every tf as the converter does, past the remembered small-tf weights too', () => {
+    // 9,000 × NtDelayExecution: its 1-gram tf is 9,000 (beyond the 4,096 weights the extractor
+    // keeps), its 2-gram's 8,999; around it ordinary small tallies
+    const loop = Array.from({ length: 9000 }, () => 'NtDelayExecution');
+    for (const sampleWeight of ['bin', 'tf', 'log_tf'] as const) {
+      const config = configFromFlags({ method: 'AROW', ngram: '1-2', sampleWeight });
+      const m = createModel(config);
+      const reference = createModel(config);
+      for (let i = 0; i < 4; i++) {
+        const t = trace(`t${i}`, [
+          ...sequence(i, 500, 40),
+          ...loop.slice(0, 3000 * i),
+          ...sequence(i + 9, 80, 40),
+        ]);
+        m.train(t, `l${i % 2}`);
+        reference.trainVector(reference.convert(t), `l${i % 2}`);
+      }
+      assert.deepEqual(m.cells(), reference.cells(), sampleWeight);
+      assertSameAsConverter(m, trace('long', loop, sequence(3, 200, 40)));
+    }
+  });
+
   it('merges by feature when two n-gram keys name one feature (a loaded model)', () => {
     // the unigram `A_B` and the bigram A,B have the same feature name
     const trained = createModel(configFromFlags({ method: 'PA', ngram: '1-2' }));
