@@ -29,8 +29,9 @@ export class NumericIndex {
 
   private static allocate(cap: number): [Float64Array, Int32Array] {
     const buffer = new ArrayBuffer(cap * 16);
-    const cells = new Int32Array(buffer);
-    for (let s = 0; s < cap; s++) cells[4 * s + 2] = EMPTY;
+    // every int EMPTY: the values mark free slots; keys and scratch of a free slot are never read
+    // (set writes both when it takes the slot)
+    const cells = new Int32Array(buffer).fill(EMPTY);
     return [new Float64Array(buffer), cells];
   }
 

@@ -475,9 +475,7 @@ export class OnlineModel implements Model {
       })),
       labelCounts: [...this.counts],
       features: this.dictionary.allNames(),
-      display: this.dictionary.display.flatMap((d, i) =>
-        d === undefined ? [] : [[i, d] as [number, string]],
-      ),
+      display: [...this.dictionary.display],
       frequency: this.dictionary.frequency.slice(0, n),
       sampleCount: this.samples,
       version: this.version,
@@ -496,7 +494,7 @@ export class OnlineModel implements Model {
       m.dictionary.add(name);
       m.dictionary.frequency[i] = s.frequency[i] ?? 0;
     });
-    for (const [i, d] of s.display) m.dictionary.display[i] = d;
+    for (const [i, d] of s.display) m.dictionary.display.set(i, d);
     const table = m.learner.table;
     table.ensureFeatures(s.features.length);
     for (const l of s.labels) {
