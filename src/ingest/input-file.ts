@@ -8,6 +8,11 @@ import { createGunzip } from 'node:zlib';
 import { InputError } from '../core/errors.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
+/**
+ * Read size for input files: the 64 KiB default costs one thread-pool round trip per 64 KiB, and
+ * on a 26 MB JSONL file the reader sat idle for ~20% of its time waiting for them.
+ */
+const READ_CHUNK_BYTES = 1 << 20;
 
 async function startsWithGzipMagic(path: string): Promise<boolean> {
   const fd = await open(path, 'r');
@@ -34,7 +39,7 @@ export async function openInput(path: string, onProgress?: (bytesRead: number) =
       path,
     );
   }
-  const raw = createReadStream(path);
+  const raw = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   if (onProgress) {
     let read = 0;
     raw.on('data', (chunk) => {
@@ -76,7 +81,8 @@ export async function readHead(path: string, size = SNIFF_BYTES): Promise<Buffer
 /** SHA-256 (hex) of the file's raw bytes: the identity of a data set or report file. */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }))
+    hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
