@@ -105,8 +105,37 @@ test('bad lines are reported with their line numbers and skipped, the rest goes 
   );
   assert.match(issues[0].reason, /invalid JSON/);
   assert.match(issues[1].reason, /missing "id"/);
-  assert.match(issues[2].reason, /empty API name/);
+  assert.equal(issues[2].reason, 'calls[1]: empty API name');
   assert.match(issues[3].reason, /"ts" must be a number/);
+});
+
+test('bare-name calls are read-only records; past 65,536 distinct names each call still reads right', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'malgram-jsonl-'));
+  try {
+    const path = join(dir, 'names.jsonl');
+    // 70,000 distinct names: more than the reader shares records for
+    const many = Array.from({ length: 70_000 }, (_, i) => `Api${i}`);
+    const lines = [
+      { id: 'a', calls: ['NtClose', 'NtOpenKey', 'NtClose', '__proto__'] },
+      { id: 'b', calls: many },
+      { id: 'c', calls: [...many.slice(-3), 'NtClose'] },
+    ];
+    await writeFile(path, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const { traces, issues } = await readAll(path);
+    assert.deepEqual(issues, []);
+    assert.deepEqual(
+      traces.map((t) => t.processes[0].calls.map((c) => c.api)),
+      lines.map((l) => l.calls),
+    );
+    const first = traces[0].processes[0].calls[0];
+    assert.deepEqual(first, { api: 'NtClose' });
+    assert.throws(() => {
+      (first as { api: string }).api = 'NtTerminateProcess';
+    }, TypeError);
+    assert.equal(traces[2].processes[0].calls[3].api, 'NtClose');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('a line longer than the bound is skipped without holding it', async () => {
