@@ -528,8 +528,9 @@ export class ApiNgramExtractor {
         merged[f] = 0;
       }
     }
-    // stores straight into x (room made first) rather than through pushEntry: a double passed
-    // to or returned from a call that is not inlined is boxed, one heap number per entry
+    // No double crosses a call in this loop: one passed to or returned from a call V8 does not
+    // inline is boxed, a heap number per entry. So the values go straight into x (room made
+    // first, not pushEntry), and the weights are table reads (logTf's result was boxed).
     reserve(x, n);
     const idx = x.idx;
     const val = x.val;
@@ -541,8 +542,6 @@ export class ApiNgramExtractor {
       positionTally[k] = 0;
       if (create) freq[f]++;
       idx[start + k] = f;
-      // no double crosses a call here: one returned from (or passed to) a call that is not
-      // inlined is boxed, a heap number per entry; the weights are table reads and stores
       if (tf < tfWeights.length) {
         if (tfWeights[tf] === 0) this.rememberTfWeight(tf);
         val[start + k] = tfWeights[tf];
