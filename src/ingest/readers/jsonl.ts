@@ -59,8 +59,12 @@ function toArgs(raw: unknown, where: string): Map<string, ArgValue> {
   return args;
 }
 
-/** Most distinct API names whose bare call record is shared (past it, each call gets its own). */
+/**
+ * Bounds of the shared records (the table lives as long as the process, and a server reads
+ * traces from anyone): at most 65,536 names of at most 256 characters; other calls get their own.
+ */
 const SHARED_CALLS_MAX = 1 << 16;
+const SHARED_NAME_MAX = 256;
 /**
  * One frozen record per API name for calls given as a bare name: a 20,000-call trace of a few
  * hundred names holds a few hundred objects instead of 20,000 (less to allocate, to keep and
@@ -73,7 +77,7 @@ function bareCall(api: string): Call {
   let call = sharedCalls.get(api);
   if (call === undefined) {
     call = Object.freeze({ api });
-    if (sharedCalls.size < SHARED_CALLS_MAX) sharedCalls.set(api, call);
+    if (sharedCalls.size < SHARED_CALLS_MAX && api.length <= SHARED_NAME_MAX) sharedCalls.set(api, call);
   }
   return call;
 }
