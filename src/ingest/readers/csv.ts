@@ -8,6 +8,7 @@
 // Empty cells are ignored. Fields may be quoted (RFC 4180: `"a,b"`, `""` for a quote, line breaks
 // inside quotes). The origin of row N (0-based data row) is `sha256:<hash of the file>#row<N>`.
 import type { Trace } from '../../core/trace.js';
+import { bareCall } from '../bare-call.js';
 import { DEFAULT_MAX_LINE_BYTES, openInput, sha256File, splitLines } from '../input-file.js';
 import type { ReadOptions, SampleReader } from '../reader.js';
 
@@ -102,7 +103,7 @@ async function* readCsv(path: string, options: ReadOptions, maxLineBytes: number
     const calls = [];
     for (let f = hasLabel ? 2 : 1; f < fields.length; f++) {
       const api = fields[f].trim();
-      if (api !== '') calls.push({ api });
+      if (api !== '') calls.push(bareCall(api));
     }
     const trace: Trace = {
       id,

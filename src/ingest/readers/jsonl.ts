@@ -12,6 +12,7 @@
 // Lines over 64 KiB of the plain `calls` form skip the decode of the whole line (jsonl-calls.ts).
 import { ByteNameTable } from '../../core/byte-names.js';
 import type { ArgValue, Call, ProcessTrace, Trace } from '../../core/trace.js';
+import { bareCall } from '../bare-call.js';
 import { processTree } from '../filters.js';
 import { DEFAULT_MAX_LINE_BYTES, openInput, sha256File, splitLines } from '../input-file.js';
 import type { ReadOptions, SampleReader } from '../reader.js';
@@ -57,29 +58,6 @@ function toArgs(raw: unknown, where: string): Map<string, ArgValue> {
     }
   }
   return args;
-}
-
-/**
- * Bounds of the shared records (the table lives as long as the process, and a server reads
- * traces from anyone): at most 65,536 names of at most 256 characters; other calls get their own.
- */
-const SHARED_CALLS_MAX = 1 << 16;
-const SHARED_NAME_MAX = 256;
-/**
- * One frozen record per API name for calls given as a bare name: a 20,000-call trace of a few
- * hundred names holds a few hundred objects instead of 20,000 (less to allocate, to keep and
- * for the garbage collector to mark). Nothing changes a call after reading; frozen, a write
- * would throw rather than change every trace that shares it.
- */
-const sharedCalls = new Map<string, Call>();
-
-function bareCall(api: string): Call {
-  let call = sharedCalls.get(api);
-  if (call === undefined) {
-    call = Object.freeze({ api });
-    if (sharedCalls.size < SHARED_CALLS_MAX && api.length <= SHARED_NAME_MAX) sharedCalls.set(api, call);
-  }
-  return call;
 }
 
 /** The call at `calls[i]` of `prefix` (a process's "processes[k]: ", or "" for the top list). */
