@@ -3,7 +3,7 @@
 // acknowledged, so its length is the work not yet done). Nothing is trimmed: unprocessed work
 // is never dropped.
 import { createReadStream } from 'node:fs';
-import { InputError } from '../core/errors.js';
+import { cannotRead } from '../core/errors.js';
 import type { Trace } from '../core/trace.js';
 import { DEFAULT_MAX_LINE_BYTES, type DetectEvent, formatEvent } from '../detect/events.js';
 import { EventLineSplitter } from '../detect/inputs/lines.js';
@@ -177,10 +177,7 @@ export async function* readEventFiles(
         ready = [];
       }
     } catch (err) {
-      throw new InputError(
-        `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        path,
-      );
+      throw cannotRead(err, path);
     }
     splitter.end();
     yield* ready;

@@ -6,8 +6,7 @@
 // running server) it ignores the block; a Jubatus server fed datums whose `api_call` value holds
 // the space-separated n-grams produces the same feature names, because `configFromFlags` also
 // writes the equivalent Jubatus `space` rule on key `api_call` into `converter.string_rules`.
-import { readFileSync } from 'node:fs';
-import { InputError } from '../core/errors.js';
+import { InputError, readTextFile } from '../core/errors.js';
 
 export type SampleWeight = 'bin' | 'tf' | 'log_tf';
 export type GlobalWeight = 'bin' | 'idf' | 'idf1' | 'bm25' | 'weight';
@@ -162,16 +161,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** A Jubatus classifier config file (JSON), read and checked; an unreadable file is an InputError naming it. */
 export function readConfigFile(path: string): ClassifierConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(
-      `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      path,
-    );
-  }
-  return parseConfig(text, path);
+  return parseConfig(readTextFile(path), path);
 }
 
 /**

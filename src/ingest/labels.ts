@@ -9,7 +9,7 @@
 //   4. the label the input itself carries (CSV second column, JSONL `label`).
 // Ids and labels are untrusted strings: kept in Maps, never as object keys.
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../core/errors.js';
+import { cannotRead, InputError } from '../core/errors.js';
 import type { Trace } from '../core/trace.js';
 import { parseCsvRecord } from './readers/csv.js';
 
@@ -48,10 +48,7 @@ export async function readLabelsFile(path: string): Promise<Map<string, string>>
     text = buf.toString('utf8');
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError(
-      `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      path,
-    );
+    throw cannotRead(err, path);
   }
   const labels = new Map<string, string>();
   const trimmed = text.trimStart();

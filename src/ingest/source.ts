@@ -3,7 +3,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { internApiIds } from '../core/api-vocabulary.js';
-import { InputError } from '../core/errors.js';
+import { cannotRead, InputError } from '../core/errors.js';
 import type { Trace } from '../core/trace.js';
 import { applyFilters, type FilterOptions } from './filters.js';
 import { readerFor, readerForFile } from './formats.js';
@@ -59,10 +59,7 @@ export async function expandPaths(paths: string[]): Promise<string[]> {
     try {
       st = await stat(p);
     } catch (err) {
-      throw new InputError(
-        `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        p,
-      );
+      throw cannotRead(err, p);
     }
     if (st.isDirectory()) await walk(p, files);
     else files.push(p);

@@ -6,9 +6,8 @@
 // every one of them with crypto.timingSafeEqual, so the time taken does not depend on how much
 // of a token matched, nor on which one matched.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InputError } from '../core/errors.js';
+import { InputError, readTextFile } from '../core/errors.js';
 
 export type Scope = 'read' | 'write';
 /** What a route needs: a scope, or nothing (health check, API document). */
@@ -61,16 +60,7 @@ export class TokenSet {
   static load(file: string | undefined, env: string | undefined): TokenSet {
     const sets: TokenSet[] = [];
     if (file !== undefined) {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (err) {
-        throw new InputError(
-          `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-          file,
-        );
-      }
-      sets.push(TokenSet.parse(text, file, /\r?\n/));
+      sets.push(TokenSet.parse(readTextFile(file), file, /\r?\n/));
     }
     if (env !== undefined && env.trim() !== '') sets.push(TokenSet.parse(env, 'MALGRAM_TOKENS', /[,\n]/));
     return new TokenSet(sets.flatMap((s) => s.entries));

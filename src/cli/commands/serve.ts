@@ -1,7 +1,6 @@
 // `malgram serve`: the HTTP API and the Jubatus-compatible MessagePack-RPC endpoint (src/serve).
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { InputError } from '../../core/errors.js';
+import { InputError, readTextFile } from '../../core/errors.js';
 import { configFromFlags } from '../../features/config.js';
 import { TokenSet } from '../../serve/auth.js';
 import { startService } from '../../serve/service.js';
@@ -56,17 +55,6 @@ function parseMargin(text: string): number {
   if (text.trim() === '' || !Number.isFinite(n))
     throw new InputError('must be a number', '--alert-threshold');
   return n;
-}
-
-function readConfig(path: string, flag: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(
-      `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      `${flag} ${path}`,
-    );
-  }
 }
 
 export function register(program: Command): void {
@@ -127,7 +115,10 @@ acknowledged; at start the journal is replayed onto the model file; saving empti
       const configPath = flags.rpcConfig ?? flags.config;
       const configJson =
         configPath !== undefined
-          ? readConfig(configPath, flags.rpcConfig !== undefined ? '--rpc-config' : '--config')
+          ? readTextFile(
+              configPath,
+              `${flags.rpcConfig !== undefined ? '--rpc-config' : '--config'} ${configPath}`,
+            )
           : JSON.stringify(configFromFlags({}));
       const tokens = TokenSet.load(flags.tokens, process.env.MALGRAM_TOKENS);
       const service = await startService({

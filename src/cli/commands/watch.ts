@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { InputError } from '../../core/errors.js';
+import { cannotRead, InputError } from '../../core/errors.js';
 import type { DetectorOptions } from '../../detect/detector.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../detect/events.js';
 import { featureSpecOf } from '../../detect/feature-spec.js';
@@ -128,10 +128,7 @@ export function register(program: Command): void {
         try {
           statSync(file);
         } catch (err) {
-          throw new InputError(
-            `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-            file,
-          );
+          throw cannotRead(err, file);
         }
       }
       const say = (m: string) => log(m, flags.quiet);
