@@ -77,6 +77,8 @@ describe('analyst web UI in Chromium', {
     const { page } = browser;
     await page.goto(`${server.url}/#/overview`);
     await page.getByText('missing bearer token').first().waitFor();
+    // the overview's other API calls may still be on their way to their 401: let them all end
+    await page.waitForLoadState('networkidle');
     // the refused API calls are logged by Chromium as failed loads: expected before the token
     const refused = browser.takeProblems();
     assert.ok(refused.length > 0 && refused.every((p) => p.includes('status of 401')), refused.join('\n'));
