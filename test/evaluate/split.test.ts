@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { before, test } from 'node:test';
 import type { Trace } from '../../src/core/trace.js';
 import {
@@ -6,6 +7,7 @@ import {
   kFold,
   perLabelSplit,
   sequenceHash,
+  sequenceHashSplit,
   sourceSplit,
   stratifiedSplit,
   timeSplit,
@@ -145,4 +147,47 @@ test('time split trains on the older samples; source split keeps sources apart',
   assert.ok(bySource.test.length > 0 && bySource.train.length > 0);
   const one = s.map((x) => ({ ...x, source: 'only' }));
   assert.throws(() => sourceSplit(one, 0.5, 1), /two sources/);
+});
+
+test('sequence-hash split: groups by sequence, ordered by SHA-256 of the names joined with U+001F, dealt per label', () => {
+  const hex = (calls: string[]) => createHash('sha256').update(calls.join('\u001f')).digest('hex');
+  const seqs = [['a', 'b'], ['b', 'a'], ['c'], ['a', 'c', 'b'], ['d'], ['e', 'f'], ['f']];
+  // every sequence twice under its label; ['a','b'] once more as benign-vs-malware conflict
+  const samples: Trace[] = [];
+  seqs.forEach((calls, s) => {
+    const label = s < 4 ? 'benign' : 'malware';
+    samples.push(trace(`${s}-1`, label, calls), trace(`${s}-2`, label, calls));
+  });
+  samples.push(trace('conflict', 'malware', ['a', 'b']));
+  const split = sequenceHashSplit(samples);
+  // expected: per label, sequences in hash order alternate train, test, train...
+  const side = new Map<string, 'train' | 'test'>();
+  for (const label of ['benign', 'malware']) {
+    const own = seqs.filter((_, s) => (s < 4 ? 'benign' : 'malware') === label);
+    const hashes = own.map((calls) => hex(calls)).sort();
+    for (const [k, h] of hashes.entries()) side.set(h, k % 2 === 0 ? 'train' : 'test');
+  }
+  for (const [i, t] of samples.entries()) {
+    const want = side.get(hex(t.processes[0].calls.map((c) => c.api)));
+    assert.equal(split.train.includes(i) ? 'train' : 'test', want, `${t.id}`);
+  }
+  assert.equal(split.train.length + split.test.length, samples.length);
+  // no seed: the same split from a reordered input
+  const again = sequenceHashSplit([...samples].reverse());
+  assert.deepEqual(
+    again.train.map((i) => samples.length - 1 - i).sort((a, b) => a - b),
+    split.train,
+  );
+});
+
+test('sequence-hash split on MalbehavD-V1: 1,411 / 1,159, identical sequences on one side', () => {
+  const split = sequenceHashSplit(real);
+  assert.deepEqual([split.train.length, split.test.length], [1411, 1159]);
+  const trainSeqs = new Set(split.train.map((i) => sequenceHash(real[i])));
+  assert.equal(split.test.filter((i) => trainSeqs.has(sequenceHash(real[i]))).length, 0);
+  const count = (side: number[], label: string) => side.filter((i) => real[i].label === label).length;
+  assert.deepEqual(
+    [count(split.train, '0'), count(split.train, '1'), count(split.test, '0'), count(split.test, '1')],
+    [634, 777, 651, 508],
+  );
 });

@@ -14,13 +14,13 @@ import { crc32 } from 'node:zlib';
 import { encode } from '@msgpack/msgpack';
 import { InputError } from '../../src/core/errors.js';
 import type { Trace } from '../../src/core/trace.js';
+import { sequenceHashSplit } from '../../src/evaluate/split.js';
 import { loadSamples } from '../../src/ingest/source.js';
 import { decodeJubatusFile, encodeJubatusFile } from '../../src/learn/jubatus-file.js';
 import { configFromFlags, createModel, loadModel, type OnlineModel } from '../../src/learn/model.js';
 import { orderSamples } from '../../src/learn/training.js';
 import { ModelHost } from '../../src/serve/model-host.js';
 import { malbehavdCsv, runCli } from '../helpers/cli.js';
-import { splitBySequence } from './sequence-split.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'malgram-jubatus-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,11 +31,16 @@ let test: Trace[] = [];
 
 before(async () => {
   const traces = await loadSamples({ data: [malbehavdCsv], format: 'csv', detail: 'api' });
-  const split = splitBySequence(traces);
-  const train = orderSamples(split.train, (t) => t.label!, 'shuffle', 1);
+  const split = sequenceHashSplit(traces);
+  const train = orderSamples(
+    split.train.map((i) => traces[i]),
+    (t) => t.label!,
+    'shuffle',
+    1,
+  );
   first = train.slice(0, 600);
   more = train.slice(600, 1000);
-  test = split.test;
+  test = split.test.map((i) => traces[i]);
 });
 
 function trained(method: string, traces: readonly Trace[]): OnlineModel {
