@@ -3,7 +3,7 @@
 // intervals, the sweep with interval bars, ROC curve, score distributions per label, confusion
 // matrix, reliability diagram, performance over time, deployment view, top n-grams per label;
 // with `eval --rules` model / rules / both side by side, with `eval --early` the early-detection
-// curve (TPR and FPR after the first N calls).
+// curve (TPR and FPR after the first N calls), with `eval --orders K` each training order's accuracy.
 import { escapeHtml, type HtmlSection, htmlPage, type VegaLiteSpec, vegaLiteToSvg } from '../core/charts.js';
 import { VERSION } from '../core/version.js';
 import { formatProportion, type Proportion } from './intervals.js';
@@ -315,6 +315,31 @@ function earlySpec(e: NonNullable<RunExtras['early']>): VegaLiteSpec {
   } as VegaLiteSpec;
 }
 
+/** One tick per training order and run (`eval --orders`); the run's own order drawn last, on top. */
+function orderSpreadSpec(runs: EvalRun[]): VegaLiteSpec {
+  const values = runs.flatMap((r) =>
+    (r.orders?.accuracy.values ?? [])
+      .map((p, j) => ({
+        run: runName(r),
+        order: j === 0 ? 'own order' : 'other orders',
+        accuracy: p.value,
+      }))
+      .reverse(),
+  );
+  return {
+    width: 480,
+    height: Math.max(80, 28 * runs.length),
+    title: 'Test accuracy of each training order',
+    data: { values },
+    mark: { type: 'tick', thickness: 2 },
+    encoding: {
+      x: { field: 'accuracy', type: 'quantitative', axis: { format: '.1%' }, scale: { zero: false } },
+      y: { field: 'run', type: 'nominal', title: null },
+      color: { field: 'order', type: 'nominal', title: null },
+    },
+  } as VegaLiteSpec;
+}
+
 /** The `eval --rules` and `eval --early` sections of one run. */
 async function extrasSections(run: EvalRun): Promise<HtmlSection[]> {
   const sections: HtmlSection[] = [];
@@ -422,6 +447,23 @@ export async function renderReport(result: EvalResult, description: string): Pro
       title: 'Sweep',
       text: 'Bars are 95% intervals: overlapping bars mean the data cannot tell the settings apart.',
       html: `<div class="charts">${await vegaLiteToSvg(sweepSpec(runs))}</div>`,
+    });
+  }
+  const spread = runs.filter((r) => r.orders);
+  if (spread.length > 0) {
+    const o = spread[0].orders as NonNullable<EvalRun['orders']>;
+    const range = (x: { min: number; mean: number; max: number }) =>
+      `${pct(x.min, 1)} · ${pct(x.mean, 1)} · ${pct(x.max, 1)}`;
+    sections.push({
+      title: 'Training order',
+      text: `One online pass depends on the order of the training samples: each split was also trained in ${o.orders - 1} other random orders (order seeds ${o.order_seeds[0]}–${o.order_seeds[o.order_seeds.length - 1]}), and tested on the same samples. The results above are the own order's. The spread is not an interval: it shows what one run could have reported with another shuffle.`,
+      html: `<div class="charts">${await vegaLiteToSvg(orderSpreadSpec(spread))}</div>${table(
+        ['run', 'accuracy min · mean · max', 'TPR min · mean · max', 'FPR min · mean · max'],
+        spread.map((r) => {
+          const x = r.orders as NonNullable<EvalRun['orders']>;
+          return [runName(r), range(x.accuracy), range(x.tpr), range(x.fpr)];
+        }),
+      )}`,
     });
   }
   sections.push({

@@ -9,6 +9,9 @@
 // 1999) over the second half of the training stream, so they are not the optimistic scores of
 // samples the model has already learned.
 //
+// With `orders` > 1 each split is also trained in K − 1 other seeded orders; the run's figures
+// stay those of its own order (`seed`) and `orders` adds the spread (order-spread.ts).
+//
 // Later stages add their own analyses of each trained setting (`eval --rules`, `eval --early`)
 // through `analyse`: it sees every split's trained model with its training and test traces, and
 // its result is merged into the run (e.g. `rules_comparison`, `early`).
@@ -31,6 +34,7 @@ import {
   type Outcome,
   ratesAtThreshold,
 } from './metrics.js';
+import { type OrderSpread, orderSpread } from './order-spread.js';
 import { type OverTime, overTime, type PeriodUnit } from './over-time.js';
 import { aucInterval, type RocPoint, rocCurve, type ScoredSample, thinRoc, thresholdForFpr } from './roc.js';
 import {
@@ -39,6 +43,7 @@ import {
   kFold,
   perLabelSplit,
   type Split,
+  sequenceHashSplit,
   sourceSplit,
   stratifiedSplit,
   timeSplit,
@@ -49,7 +54,8 @@ export type SplitPlan =
   | { kind: 'per-label'; trainPerLabel: number; testPerLabel: number }
   | { kind: 'folds'; k: number }
   | { kind: 'time'; trainFraction: number; period: PeriodUnit }
-  | { kind: 'source'; trainFraction: number };
+  | { kind: 'source'; trainFraction: number }
+  | { kind: 'sequence-hash' };
 
 export interface EvalSetting {
   method: string;
@@ -64,6 +70,8 @@ export interface EvalOptions {
   regularization?: number;
   split: SplitPlan;
   seed: number;
+  /** Training orders per split (default 1); the first is `seed`'s. */
+  orders?: number;
   positive?: string;
   ci: IntervalMethod;
   targetFpr?: number;
@@ -155,6 +163,7 @@ export interface EvalRun {
   deployment?: DeploymentView;
   over_time?: OverTime;
   folds?: Array<{ name: string; n_train: number; n_test: number; accuracy: Proportion }>;
+  orders?: OrderSpread;
   rules_comparison?: RunExtras['rules_comparison'];
   early?: RunExtras['early'];
 }
@@ -198,6 +207,8 @@ function splitsFor(samples: Trace[], grouping: Grouping, opts: EvalOptions): Spl
       return [timeSplit(samples, grouping, p.trainFraction)];
     case 'source':
       return [sourceSplit(samples, p.trainFraction, opts.seed, opts.keepDuplicates)];
+    case 'sequence-hash':
+      return [sequenceHashSplit(samples)];
   }
 }
 
@@ -239,6 +250,7 @@ function runOne(
   setting: EvalSetting,
   opts: EvalOptions,
   positive: string,
+  orderSeed: number,
 ): SplitRun {
   const model = createModel(
     configFromFlags({
@@ -249,7 +261,7 @@ function runOne(
       regularization: opts.regularization,
     }),
   );
-  const order = shuffleInPlace([...split.train], seededRandom(opts.seed ^ 0x5eed));
+  const order = shuffleInPlace([...split.train], seededRandom(orderSeed ^ 0x5eed));
   const trainScores: ScoredSample[] = [];
   const warmUp = Math.floor(order.length / 2);
   let trainS = 0;
@@ -316,15 +328,26 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResult> {
 
   const runs: EvalRun[] = [];
   const details: EvalDetail[] = [];
-  const total = opts.settings.length * splits.length;
+  const orderSeeds = Array.from({ length: opts.orders ?? 1 }, (_, j) => opts.seed + j);
+  const total = opts.settings.length * splits.length * orderSeeds.length;
   let done = 0;
   for (const setting of opts.settings) {
     const parts: SplitRun[] = [];
+    const otherOrders: Outcome[][] = orderSeeds.slice(1).map(() => []);
     for (const split of splits) {
-      opts.onRun?.(done++, total, `${setting.method} ${setting.ngram}-gram, ${split.name}`);
-      parts.push(runOne(samples, split, setting, opts, positive));
+      const what = `${setting.method} ${setting.ngram}-gram, ${split.name}`;
+      opts.onRun?.(done++, total, what);
+      parts.push(runOne(samples, split, setting, opts, positive, opts.seed));
+      orderSeeds.slice(1).forEach((orderSeed, j) => {
+        opts.onRun?.(done++, total, `${what}, order ${orderSeed}`);
+        otherOrders[j].push(...runOne(samples, split, setting, opts, positive, orderSeed).outcomes);
+      });
     }
     const run = summarise(parts, setting, opts, labels, positive, grouping, extractS, calls);
+    if (orderSeeds.length > 1) {
+      const own = parts.flatMap((p) => p.outcomes);
+      run.orders = orderSpread([own, ...otherOrders], orderSeeds, positive, opts.ci);
+    }
     if (opts.analyse) {
       const trained = parts.map((p) => ({
         setting,

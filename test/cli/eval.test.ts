@@ -192,6 +192,18 @@ test('bad input: one label, a label left out of the test side, an unknown --posi
       ['--data', `${fixtures}timed.jsonl`, '--format', 'jsonl', '--folds', '3', '--by-time'],
       /choose one split/,
     ],
+    [
+      ['--data', `${fixtures}timed.jsonl`, '--format', 'jsonl', '--by-sequence-hash', '--by-source'],
+      /choose one split: --by-source, --by-sequence-hash/,
+    ],
+    [
+      ['--data', `${fixtures}timed.jsonl`, '--format', 'jsonl', '--by-sequence-hash', '--split', '0.3'],
+      /--split and --by-sequence-hash exclude each other/,
+    ],
+    [
+      ['--data', `${fixtures}timed.jsonl`, '--format', 'jsonl', '--orders', '0'],
+      /--orders: must be an integer in 1\.\.1000/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = await runCli(['eval', ...args]);
@@ -216,4 +228,43 @@ test('--by-source trains on some sources and tests on the others', async () => {
   assert.match(out.split, /by source \(2 sources\)/);
   // feed-a holds 64 samples, feed-b 32: one whole source on each side
   assert.deepEqual([out.n_train, out.n_test].sort(), [32, 64]);
+});
+
+test('--by-sequence-hash --orders 4: the issue-3 split, and the spread over four training orders', async () => {
+  const args = ['eval', '--data', malbehavdCsv, '--format', 'csv', '--by-sequence-hash', '--json'];
+  const r = await runCli([...args, '--orders', '4', '--seed', '3']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.split, 'by sequence hash (alternate groups)');
+  assert.deepEqual([out.n_train, out.n_test], [1411, 1159]);
+  const o = out.orders;
+  assert.equal(o.orders, 4);
+  assert.deepEqual(o.order_seeds, [3, 4, 5, 6]);
+  // the run's own figures are the first order's
+  assert.equal(o.accuracy.values[0].value, out.accuracy);
+  assert.deepEqual(o.tpr.values[0], out.tpr);
+  assert.deepEqual(o.fpr.values[0], out.fpr);
+  for (const name of ['accuracy', 'tpr', 'fpr']) {
+    const s = o[name];
+    assert.equal(s.values.length, 4);
+    const xs = s.values.map((p: { value: number }) => p.value);
+    assert.equal(s.min, Math.min(...xs));
+    assert.equal(s.max, Math.max(...xs));
+    assert.ok(Math.abs(s.mean - xs.reduce((a: number, b: number) => a + b, 0) / 4) < 1e-15);
+    for (const p of s.values) {
+      const [lo, hi] = wilson(p.k, p.n);
+      assert.ok(Math.abs(p.lo - lo) < 1e-12 && Math.abs(p.hi - hi) < 1e-12, JSON.stringify(p));
+    }
+  }
+  assert.ok(o.accuracy.max > o.accuracy.min, 'one online pass over MalbehavD-V1 depends on the order');
+  // order 4 of seed 3 is the own order of seed 4: the split has no seed, so the figures match
+  const again = JSON.parse((await runCli([...args, '--seed', '4'])).stdout);
+  assert.equal(again.accuracy, o.accuracy.values[1].value);
+  assert.equal(again.orders, undefined);
+  const text = await runCli(args.slice(0, -1).concat(['--orders', '3']));
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(
+    text.stdout,
+    /over 3 training orders \(order seeds 1–3; same split, same test samples\):\n {2}accuracy: min [\d.]+% \(\d+\/1159\) · mean [\d.]+% · max [\d.]+% \(\d+\/1159\)\n {2}TPR: min .*\n {2}FPR: min /,
+  );
 });

@@ -30,6 +30,8 @@ test('the HTML report renders its charts offline in Chromium', {
       '0.5',
       '--seed',
       '1',
+      '--orders',
+      '3',
       '--target-fpr',
       '0.01',
       '--prevalence',
@@ -58,8 +60,8 @@ test('the HTML report renders its charts offline in Chromium', {
           };
         }),
       );
-      // sweep, ROC, score distribution, confusion matrix, reliability diagram
-      assert.ok(charts.length >= 5, `${charts.length} charts`);
+      // sweep, training orders, ROC, score distribution, confusion matrix, reliability diagram
+      assert.ok(charts.length >= 6, `${charts.length} charts`);
       for (const c of charts) {
         assert.ok(c.width > 100 && c.height > 100, JSON.stringify(c));
         assert.ok(c.marks > 10, JSON.stringify(c));
@@ -67,6 +69,15 @@ test('the HTML report renders its charts offline in Chromium', {
       const text = await page.textContent('body');
       assert.match(text ?? '', /duplicates grouped/);
       assert.match(text ?? '', /Top n-grams per label/);
+      // one tick per training order and run: 2 runs × 3 orders
+      const ticks = await page.$$eval('h2', (heads) => {
+        const section = heads.find((h) => h.textContent === 'Training order')?.parentElement;
+        const marks = [...(section?.querySelectorAll('svg.marks [aria-roledescription="tick"]') ?? [])];
+        return marks.map((m) => m.getAttribute('aria-label') ?? '');
+      });
+      assert.equal(ticks.length, 6, ticks.join('\n'));
+      assert.equal(ticks.filter((t) => t.endsWith('order: own order')).length, 2, ticks.join('\n'));
+      assert.match(text ?? '', /arow 3-gram\s*[\d.]+% · [\d.]+% · [\d.]+%/);
       assert.match(text ?? '', /api_call\$/);
       assert.deepEqual(browser.takeProblems(), []);
       assert.deepEqual(browser.foreignRequests, []);

@@ -11,6 +11,7 @@ import { loadStreamingRules } from '../../detect/rules-adapter.js';
 import { type CalibrationMethod, calibrationMethods } from '../../evaluate/calibration.js';
 import type { DeploymentView } from '../../evaluate/deployment.js';
 import { formatProportion, type IntervalMethod } from '../../evaluate/intervals.js';
+import type { OrderSpread, RateSpread } from '../../evaluate/order-spread.js';
 import { type PeriodUnit, periodUnits } from '../../evaluate/over-time.js';
 import { renderReport } from '../../evaluate/report.js';
 import {
@@ -43,6 +44,8 @@ interface EvalFlags extends SourceFlags, Omit<HybridFlags, 'positive'> {
   folds?: string;
   byTime?: boolean;
   bySource?: boolean;
+  bySequenceHash?: boolean;
+  orders: string;
   period: PeriodUnit;
   seed: string;
   positive?: string;
@@ -81,6 +84,7 @@ function splitPlan(f: EvalFlags): SplitPlan {
     f.folds !== undefined && '--folds',
     f.byTime && '--by-time',
     f.bySource && '--by-source',
+    f.bySequenceHash && '--by-sequence-hash',
     (f.trainPerLabel !== undefined || f.testPerLabel !== undefined) && '--train-per-label/--test-per-label',
   ].filter(Boolean);
   if (chosen.length > 1) throw new InputError(`choose one split: ${chosen.join(', ')}`, 'eval');
@@ -99,6 +103,11 @@ function splitPlan(f: EvalFlags): SplitPlan {
       trainPerLabel: numberFlag('--train-per-label', f.trainPerLabel, isInt(1), 'an integer ≥ 1'),
       testPerLabel: numberFlag('--test-per-label', f.testPerLabel, isInt(1), 'an integer ≥ 1'),
     };
+  }
+  if (f.bySequenceHash) {
+    if (f.split !== undefined)
+      throw new InputError('--split and --by-sequence-hash exclude each other', 'eval');
+    return { kind: 'sequence-hash' };
   }
   if (f.byTime) return { kind: 'time', trainFraction: fraction, period: f.period };
   if (f.bySource) return { kind: 'source', trainFraction: fraction };
@@ -198,6 +207,24 @@ export function renderTable(runs: EvalRun[]): string {
     .join('\n');
 }
 
+/** `accuracy over 20 training orders (seeds 1–20): min 86.1% (998/1159) · mean 88.2% · max 91.6% (1062/1159)`, and TPR, FPR. */
+function renderOrderSpread(o: OrderSpread): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const at = (s: RateSpread, x: number) => {
+    const p = s.values.find((v) => v.value === x);
+    return p ? ` (${p.k}/${p.n})` : '';
+  };
+  const line = (name: string, s: RateSpread) =>
+    `  ${name}: min ${pct(s.min)}${at(s, s.min)} · mean ${pct(s.mean)} · max ${pct(s.max)}${at(s, s.max)}`;
+  const seeds = o.order_seeds;
+  return [
+    `over ${o.orders} training orders (order seeds ${seeds[0]}–${seeds[seeds.length - 1]}; same split, same test samples):`,
+    line('accuracy', o.accuracy),
+    line('TPR', o.tpr),
+    line('FPR', o.fpr),
+  ].join('\n');
+}
+
 function renderSummary(result: EvalResult): string {
   const r = result.runs[0];
   const d = result.dataset;
@@ -209,6 +236,7 @@ function renderSummary(result: EvalResult): string {
   ];
   for (const run of result.runs) {
     const head = result.runs.length > 1 ? `${run.method} ${run.ngram}-gram: ` : '';
+    if (run.orders) lines.push('', head + renderOrderSpread(run.orders));
     if (run.rules_comparison) lines.push('', head + renderRulesTable(run.rules_comparison));
     if (run.early) {
       lines.push(
@@ -277,12 +305,21 @@ export function register(program: Command): void {
     .option('--folds <K>', 'k-fold cross-validation (results pooled over the folds)')
     .option('--by-time', 'train on the older samples, test on the newer (share from --split, default 0.5)')
     .option('--by-source', 'whole sources on one side: train on some, test on the others')
+    .option(
+      '--by-sequence-hash',
+      'deterministic split: identical sequences grouped, groups ordered by SHA-256 of their API names and dealt alternately to train and test per label',
+    )
     .addOption(
       new Option('--period <unit>', 'period for --by-time metrics')
         .choices([...periodUnits])
         .default('month'),
     )
     .option('--seed <S>', 'seed of the split and the training order', '1')
+    .option(
+      '--orders <K>',
+      'also train each split in K-1 other random orders (seeds S+1..S+K-1) and report the spread of accuracy, TPR and FPR',
+      '1',
+    )
     .option('--positive <label>', 'positive label (default: malware if present, else 1)')
     .addOption(
       new Option('--ci <method>', 'interval method')
@@ -333,6 +370,7 @@ export function register(program: Command): void {
       ngramSizes(f.ngram).map((ngram) => ({ method, ngram })),
     );
     const seed = numberFlag('--seed', f.seed, isInt(0), 'an integer ≥ 0');
+    const orders = numberFlag('--orders', f.orders, (x) => isInt(1)(x) && x <= 1000, 'an integer in 1..1000');
     const prevalence =
       f.prevalence === undefined
         ? undefined
@@ -382,6 +420,7 @@ export function register(program: Command): void {
       regularization,
       split,
       seed,
+      orders,
       positive: f.positive,
       ci: f.ci,
       targetFpr,
