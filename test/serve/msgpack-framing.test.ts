@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { decode, decodeMulti, encode } from '@msgpack/msgpack';
 import { FrameError, FrameReader } from '../../src/serve/rpc/frame-reader.js';
 import { Double, encodeRpc } from '../../src/serve/rpc/msgpack-writer.js';
+import { assertOldMsgpack } from '../helpers/old-msgpack.js';
 
 const messages: unknown[] = [
   [0, 1, 'classify', ['', [[[['api_call', 'NtOpenKey_NtQueryValueKey_NtClose']], [['n', 1.5]], []]]]],
@@ -88,4 +89,20 @@ test('the response writer: Maps as maps (any key), doubles as float 64, the rest
   ];
   assert.deepEqual(decode(new Uint8Array(encodeRpc(mixed))), decode(encode(mixed)));
   assert.deepEqual([...decodeMulti(Buffer.concat([encodeRpc([1]), encodeRpc([2])]))], [[1], [2]]);
+});
+
+test('the writer uses only the old MessagePack types (str 16 for 32..255 bytes); the old-spec check refuses str 8', () => {
+  const strings = ['', 'a'.repeat(31), 'b'.repeat(32), 'é'.repeat(100), 'c'.repeat(255), 'd'.repeat(256)];
+  const value = [
+    strings,
+    new Map(strings.map((k, i) => [k, i])),
+    [1, -1, 300, -40_000, 2 ** 40, 1.5, true, null],
+  ];
+  const bytes = encodeRpc(value);
+  assertOldMsgpack(bytes);
+  assert.deepEqual(decode(bytes), [strings, Object.fromEntries(value[1] as Map<string, number>), value[2]]);
+  assert.deepEqual([...encodeRpc('b'.repeat(32)).subarray(0, 3)], [0xda, 0x00, 32]);
+  // the reference encoder writes str 8, which the check must catch
+  assert.throws(() => assertOldMsgpack(encode(['b'.repeat(32)])), /byte 0xd9 at offset 1 is not in the old/);
+  assert.throws(() => assertOldMsgpack(encode(new Uint8Array(3))), /byte 0xc4 at offset 0/);
 });

@@ -13,6 +13,8 @@ import type { Datum } from '../../src/core/datum.js';
 import { traceFromJson } from '../../src/ingest/readers/jsonl.js';
 import { createModel } from '../../src/learn/model.js';
 import { RpcClient, type RpcError } from '../../src/serve/rpc/client.js';
+import { FrameReader } from '../../src/serve/rpc/frame-reader.js';
+import { assertOldMsgpack } from '../helpers/old-msgpack.js';
 import { type JsonTrace, malbehavdTraces, unlabelled } from './data.js';
 import { request, type ServerProcess, startServer, tempDir } from './server-process.js';
 
@@ -70,6 +72,26 @@ function rawExchange(
       socket.destroy();
       resolve({ replies: [...decodeMulti(Buffer.concat(got))], closed });
     }, ms);
+  });
+}
+
+/** Sends the calls on one connection and returns each reply's raw bytes, in msgid order. */
+function rawReplies(port: number, calls: Array<[string, unknown[]]>): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const reader = new FrameReader(1 << 20);
+    const frames: Buffer[] = [];
+    const socket = connect({ port, host: '127.0.0.1' }, () => {
+      for (const [i, [method, params]] of calls.entries()) socket.write(encode([0, i, method, params]));
+    });
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      for (const f of reader.push(chunk)) frames.push(Buffer.from(f));
+      if (frames.length === calls.length) {
+        socket.destroy();
+        const id = (f: Buffer) => (decode(f) as number[])[1];
+        resolve(frames.sort((a, b) => id(a) - id(b)));
+      }
+    });
   });
 }
 
@@ -172,6 +194,31 @@ describe('MessagePack-RPC endpoint', () => {
       await assert.rejects(client.call('save', '', id), (e: RpcError) => typeof e.error === 'string', id);
     }
     await assert.rejects(client.call('load', '', 'never-saved'), /no such model file/);
+  });
+
+  test('replies use only the old MessagePack types that Jubatus clients (msgpack-c 0.5.9) read: no str 8', async () => {
+    const label = `family-${'x'.repeat(33)}`; // 40 bytes: str 8 in today's spec
+    const replies = await rawReplies(port, [
+      ['set_label', ['', label]],
+      ['classify', ['', [datumOf(traces[0])]]],
+      ['get_labels', ['']],
+      ['get_config', ['']],
+      ['get_status', ['']],
+      ['save', ['', 'old-spec']],
+      ['delete_label', ['', label]],
+    ]);
+    for (const bytes of replies) assertOldMsgpack(bytes);
+    const [, , error, [estimates]] = decode(replies[1]) as [
+      number,
+      number,
+      unknown,
+      Array<Array<[string, number]>>,
+    ];
+    assert.equal(error, null);
+    assert.ok(estimates.some(([l]) => l === label));
+    const saved = Object.values((decode(replies[5]) as [number, number, null, Record<string, string>])[3]);
+    assert.ok(saved[0].length > 31 && saved[0].length < 256, saved[0]); // a str 8 length before
+    assert.equal((decode(replies[6]) as unknown[])[3], true);
   });
 
   test('errors: 1 for an unknown method, 2 with a message for bad arguments, strings otherwise', async () => {

@@ -1,8 +1,12 @@
-// A small MessagePack encoder for RPC responses. Two things the general-purpose encoder of
+// A small MessagePack encoder for RPC responses. Three things the general-purpose encoder of
 // @msgpack/msgpack cannot do: write a JS `Map` as a MessagePack map (labels come from malware and
-// are kept in Maps, never plain objects), and write a score that happens to be integral (0, 1)
-// as a float 64, which Jubatus's `estimate_result.score` (a double) is.
-// Format: https://github.com/msgpack/msgpack/blob/master/spec.md
+// are kept in Maps, never plain objects); write a score that happens to be integral (0, 1) as a
+// float 64, which Jubatus's `estimate_result.score` (a double) is; and never write str 8.
+// Jubatus's RPC stack is built on msgpack-c 0.5.9, which predates str 8 and bin: to it 0xd9 is a
+// reserved byte and the whole message fails. So strings of 32..65,535 bytes go out as str 16 (the
+// old spec's raw 16), as the spec's "compatibility mode" asks. Binaries keep the bin family (only
+// requests carry them; no response does).
+// Format: https://github.com/msgpack/msgpack/blob/master/spec.md (section "Compatibility")
 import { MsgpackBuffer } from '../../core/msgpack-buffer.js';
 
 /** A number to be written as float 64 whatever its value. */
@@ -56,10 +60,7 @@ export class MsgpackWriter extends MsgpackBuffer {
     const n = Buffer.byteLength(s, 'utf8');
     this.ensure(5 + n);
     if (n <= 31) this.buf[this.pos++] = 0xa0 | n;
-    else if (n <= 0xff) {
-      this.buf[this.pos++] = 0xd9;
-      this.buf[this.pos++] = n;
-    } else if (n <= 0xffff) {
+    else if (n <= 0xffff) {
       this.buf[this.pos++] = 0xda;
       this.buf.writeUInt16BE(n, this.pos);
       this.pos += 2;
