@@ -230,7 +230,7 @@ export function kFold(grouping: Grouping, k: number, seed: number): Split[] {
 }
 
 /** Hex SHA-256 of the trace's API names in order (all processes), joined with U+001F. */
-export function apiNamesHash(trace: Trace): string {
+function apiNamesHash(trace: Trace): string {
   const names = trace.processes.flatMap((p) => p.calls.map((c) => c.api));
   return createHash('sha256').update(names.join('\u001f'), 'utf8').digest('hex');
 }
