@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { InputError } from '../../src/core/errors.js';
 import { detectFormat, readerFor, readerForFile } from '../../src/ingest/formats.js';
+import { SNIFF_BYTES } from '../../src/ingest/input-file.js';
 import type { ReadIssue } from '../../src/ingest/reader.js';
+import { jsonlReader } from '../../src/ingest/readers/jsonl.js';
 import { loadSamples } from '../../src/ingest/source.js';
 import { malbehavdCsv, sharedData } from '../helpers/cli.js';
 
@@ -23,6 +29,46 @@ test('auto detection by content, gzip included', async () => {
     [`${reports}cuckoo-modified-1.3NG-full_vip-html.json.gz`, 'cape'],
   ];
   for (const [path, format] of cases) assert.equal((await detectFormat(path)).format, format, path);
+});
+
+const scratch = mkdtempSync(join(tmpdir(), 'malgram-formats-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+test('a JSONL file whose first trace is longer than the sniffed head is still JSONL, gzip included', async () => {
+  const calls = Array.from({ length: 30_000 }, (_, i) => `NtApiNumber${i % 300}`);
+  const line = JSON.stringify({ id: 'long', label: 'malware', calls });
+  assert.ok(line.length > SNIFF_BYTES, `${line.length} bytes`);
+  const text = `${line}\n${JSON.stringify({ id: 'short', label: 'benign', calls: ['a', 'b'] })}\n`;
+  const plain = join(scratch, 'long.jsonl');
+  const gz = join(scratch, 'long.jsonl.gz');
+  writeFileSync(plain, text);
+  writeFileSync(gz, gzipSync(text));
+  for (const path of [plain, gz]) {
+    assert.equal((await detectFormat(path)).format, 'jsonl', path);
+    const traces = await loadSamples({ data: [path] });
+    assert.deepEqual(
+      traces.map((t) => [t.id, t.processes[0].calls.length]),
+      [
+        ['long', 30_000],
+        ['short', 2],
+      ],
+    );
+  }
+});
+
+test("JSONL sniffing reads only the first object's own keys: a one-line report is not a trace line", async () => {
+  const report = JSON.parse(readFileSync(`${reports}cuckoo-0.4.2-full_swizzor.json`, 'utf8'));
+  const oneLine = `${JSON.stringify(report)}\n`;
+  assert.match(oneLine, /"processes":/); // nested under "behavior"
+  const head = Buffer.from(oneLine.slice(0, SNIFF_BYTES));
+  assert.ok(jsonlReader.sniff(head, 'r.json') < 0.95, String(jsonlReader.sniff(head, 'r.json')));
+  const path = join(scratch, 'one-line-report.json');
+  writeFileSync(path, oneLine);
+  assert.equal((await detectFormat(path)).format, 'cuckoo');
+  // keys inside strings, escaped quotes and nested objects do not count; a top-level one does
+  const sniff = (t: string) => jsonlReader.sniff(Buffer.from(t), 'x.jsonl');
+  assert.ok(sniff('{"info": {"calls": [1]}, "note": "\\"calls\\": [", "x": [') < 0.95);
+  assert.equal(sniff('{"info": {"a": [1, {"b": 2}]}, "note": "\\"}", "calls": ["NtClose", '), 0.95);
 });
 
 test('an unrecognised file is an InputError naming it', async () => {

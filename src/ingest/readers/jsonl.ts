@@ -206,6 +206,31 @@ async function* readJsonl(path: string, options: ReadOptions, maxLineBytes: numb
   }
 }
 
+const TRACE_KEYS: ReadonlySet<string> = new Set(['calls', 'processes']);
+
+/**
+ * Whether the object that `text` opens has one of `keys` among its own (depth-1) keys, reading
+ * no further than `text` goes: the first line of a trace with 20,000 calls is longer than the
+ * sniffed head, and a report nests its `processes` deeper, so a plain search would misjudge both.
+ */
+function openingObjectHasKey(text: string, keys: ReadonlySet<string>): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      let end = i + 1;
+      while (end < text.length && text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c ? 2 : 1;
+      if (end >= text.length) return false;
+      if (depth === 1 && /^\s*:/.test(text.slice(end + 1, end + 64)) && keys.has(text.slice(i + 1, end))) {
+        return true;
+      }
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if ((c === 0x7d || c === 0x5d) && --depth === 0) return false;
+  }
+  return false;
+}
+
 /** A JSONL reader with its own line bound (the default one uses 64 MiB). */
 export function makeJsonlReader(maxLineBytes = DEFAULT_MAX_LINE_BYTES): SampleReader {
   return {
@@ -215,8 +240,9 @@ export function makeJsonlReader(maxLineBytes = DEFAULT_MAX_LINE_BYTES): SampleRe
       if (!text.startsWith('{')) return 0;
       const nl = text.indexOf('\n');
       const first = nl < 0 ? text : text.slice(0, nl);
-      // A whole first-line object holding "calls" or "processes" is certainly a trace line.
-      if (nl > 0 && /"(calls|processes)"\s*:/.test(first)) return 0.95;
+      // A first-line object whose own keys hold "calls" or "processes" is certainly a trace line,
+      // even when the line goes on past the head.
+      if (openingObjectHasKey(first, TRACE_KEYS)) return 0.95;
       return nl > 0 && first.trimEnd().endsWith('}') ? 0.5 : 0.1;
     },
     read(path: string, options: ReadOptions): AsyncIterable<Trace> {
