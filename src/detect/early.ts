@@ -24,7 +24,7 @@ import type { AlertThreshold, Model } from '../learn/model-api.js';
 import type { StreamingRules } from './detector.js';
 import { featureSpecOf } from './feature-spec.js';
 import { isHighRisk } from './high-risk.js';
-import { newReplayClock, traceEvents } from './replay.js';
+import { replayOrder } from './replay.js';
 import { IncrementalScorer } from './scorer.js';
 import { ApiInterner, ProcessState, ScoreUnit } from './state.js';
 
@@ -62,43 +62,51 @@ export function traceTimeline(
   rules?: StreamingRules,
   collapseRepeats = false,
 ): TraceTimeline {
-  const events = traceEvents(trace, 'early', newReplayClock(0));
-  const calls = events.filter((e) => e.kind === 'call');
-  const margins = new Float64Array(calls.length);
-  const highRisk = new Uint8Array(calls.length);
+  // The replay order as indices: no event object per call (this runs over every benign training
+  // trace in `train`, millions of calls).
+  const order = replayOrder(trace, 0);
+  let callCount = 0;
+  for (let k = 0; k < order.call.length; k++) if (order.call[k] >= 0) callCount++;
+  const margins = new Float64Array(callCount);
+  const highRisk = new Uint8Array(callCount);
   const unit = new ScoreUnit('early', 0, scorer.labels.length);
-  const states = new Map<number, ProcessState>();
+  const states: Array<ProcessState | undefined> = [];
   const ruleStates = new Map<number, unknown>();
   let ruleAlertAt = 0;
   let allowAt = 0;
-  calls.forEach((e, k) => {
-    if (e.kind !== 'call') return;
-    let state = states.get(e.pid);
+  let k = 0;
+  for (let e = 0; e < order.call.length; e++) {
+    const j = order.call[e];
+    if (j < 0) continue;
+    const p = order.process[e];
+    const c = trace.processes[p].calls[j];
+    let state = states[p];
     if (!state) {
-      state = new ProcessState('early', e.pid, unit, scorer.windowLength);
-      states.set(e.pid, state);
+      state = new ProcessState('early', p, unit, scorer.windowLength);
+      states[p] = state;
     }
-    const id = scorer.interner.id(e.api);
+    const id = scorer.interner.id(c.api);
     if (!(collapseRepeats && id === state.lastId)) scorer.observe(state, id);
     state.lastId = id;
     let best = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < scorer.labels.length; i++)
       if (i !== positive && unit.score(i) > best) best = unit.score(i);
     margins[k] = unit.score(positive) - (best === Number.NEGATIVE_INFINITY ? 0 : best);
-    highRisk[k] = isHighRisk(e.api) ? 1 : 0;
+    highRisk[k] = isHighRisk(c.api) ? 1 : 0;
+    k++;
     if (rules && ruleAlertAt === 0 && allowAt === 0) {
-      if (!ruleStates.has(e.pid)) ruleStates.set(e.pid, rules.newProcessState());
+      if (!ruleStates.has(p)) ruleStates.set(p, rules.newProcessState());
       const index = state.calls++;
       for (const hit of rules.feed(
-        ruleStates.get(e.pid),
-        { api: e.api, args: e.args, ts: e.ts, ret: e.ret, status: e.status },
+        ruleStates.get(p),
+        { api: c.api, args: c.args, ts: order.ts[e], ret: c.ret, status: c.status },
         index,
       )) {
-        if (hit.verdict === 'benign') allowAt = k + 1;
-        else if (ruleAlertAt === 0) ruleAlertAt = k + 1;
+        if (hit.verdict === 'benign') allowAt = k;
+        else if (ruleAlertAt === 0) ruleAlertAt = k;
       }
     }
-  });
+  }
   return { label: trace.label, margins, ruleAlertAt, allowAt, highRisk };
 }
 

@@ -38,69 +38,121 @@ function micro(ts: number): number {
   return Math.round(ts * 1e6) / 1e6;
 }
 
-interface Timed {
-  ts: number;
-  event: DetectEvent;
+/**
+ * The replay order of one trace (see the header) without building events: entry k is call
+ * `call[k]` of process `process[k]` (its index in `trace.processes`), or that process's exit when
+ * `call[k]` is −1, at `ts[k]`. `last` is the latest call time.
+ */
+export interface ReplayOrder {
+  process: Int32Array;
+  call: Int32Array;
+  ts: Float64Array;
+  last: number;
+}
+
+/** The replay order of `trace` starting at `now` (seconds). */
+export function replayOrder(trace: Trace, now: number): ReplayOrder {
+  let minTs = Number.POSITIVE_INFINITY;
+  let entries = 0;
+  for (const p of trace.processes) {
+    if (p.calls.length > 0) entries += p.calls.length + 1;
+    for (const c of p.calls) if (c.ts !== undefined && c.ts < minTs) minTs = c.ts;
+  }
+  const hasTimes = Number.isFinite(minTs);
+  // Each process's own list first (report order kept, exit last), ...
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const listProcess = new Int32Array(entries);
+  const listCall = new Int32Array(entries);
+  const listTs = new Float64Array(entries);
+  let synthetic = 0;
+  let last = now;
+  let at = 0;
+  trace.processes.forEach((p, i) => {
+    starts.push(at);
+    let ts = now;
+    for (let j = 0; j < p.calls.length; j++) {
+      const c = p.calls[j];
+      if (hasTimes && c.ts !== undefined) ts = micro(now + (c.ts - minTs));
+      else if (!hasTimes) ts = micro(now + ++synthetic * SYNTHETIC_STEP_S);
+      listProcess[at] = i;
+      listCall[at] = j;
+      listTs[at++] = ts;
+      if (ts > last) last = ts;
+    }
+    if (p.calls.length > 0) {
+      listProcess[at] = i;
+      listCall[at] = -1;
+      listTs[at++] = ts;
+    }
+    ends.push(at);
+  });
+  if (trace.processes.length <= 1) return { process: listProcess, call: listCall, ts: listTs, last };
+  // ... then merged by time: at each step the process whose next entry is earliest goes first
+  // (ties: the earlier-listed process), so every process keeps its own call order even when its
+  // timestamps are not monotone (e.g. several threads).
+  const order: ReplayOrder = {
+    process: new Int32Array(entries),
+    call: new Int32Array(entries),
+    ts: new Float64Array(entries),
+    last,
+  };
+  const next = [...starts];
+  for (let k = 0; k < entries; k++) {
+    let best = -1;
+    for (let i = 0; i < next.length; i++) {
+      if (next[i] < ends[i] && (best < 0 || listTs[next[i]] < listTs[next[best]])) best = i;
+    }
+    const from = next[best]++;
+    order.process[k] = listProcess[from];
+    order.call[k] = listCall[from];
+    order.ts[k] = listTs[from];
+  }
+  return order;
 }
 
 /** The events of one trace, in replay order; advances the clock. */
 export function traceEvents(trace: Trace, host: string, clock: ReplayClock): DetectEvent[] {
   const pidMap = new Map<number, number>();
   for (const p of trace.processes) if (!pidMap.has(p.pid)) pidMap.set(p.pid, clock.nextPid++);
-  let minTs = Number.POSITIVE_INFINITY;
-  for (const p of trace.processes)
-    for (const c of p.calls) if (c.ts !== undefined && c.ts < minTs) minTs = c.ts;
-  const hasTimes = Number.isFinite(minTs);
-  // One list per process (report order kept), then merged by time: at each step the process
-  // whose next call is earliest goes first (ties: the earlier-listed process), so every process
-  // keeps its own call order even when its timestamps are not monotone (e.g. several threads).
-  const lists: Timed[][] = [];
-  let synthetic = 0;
-  let last = clock.now;
+  // A pid listed twice in one trace (pid reuse) gets a fresh pid for its second life.
+  const pids: number[] = [];
   const used = new Set<number>();
   for (const p of trace.processes) {
-    // A pid listed twice in one trace (pid reuse) gets a fresh pid for its second life.
-    let pid = pidMap.get(p.pid)!;
+    let pid = pidMap.get(p.pid) as number;
     if (used.has(pid)) pid = clock.nextPid++;
     used.add(pid);
-    const ppid = p.ppid !== undefined ? pidMap.get(p.ppid) : undefined;
-    // Without a process name (the CSV) the sample id names the process, so alerts name the sample.
-    const process = p.name ?? trace.id;
-    const list: Timed[] = [];
-    let ts = clock.now;
-    for (const c of p.calls) {
-      if (hasTimes && c.ts !== undefined) ts = micro(clock.now + (c.ts - minTs));
-      else if (!hasTimes) ts = micro(clock.now + ++synthetic * SYNTHETIC_STEP_S);
-      const event: CallEvent = {
-        kind: 'call',
-        host,
-        pid,
-        ppid,
-        process,
-        api: c.api,
-        args: c.args,
-        ts,
-        ret: c.ret,
-        status: c.status,
-      };
-      list.push({ ts, event });
-      if (ts > last) last = ts;
-    }
-    if (p.calls.length > 0) list.push({ ts, event: { kind: 'exit', host, pid, ts } });
-    lists.push(list);
+    pids.push(pid);
   }
+  const order = replayOrder(trace, clock.now);
   const out: DetectEvent[] = [];
-  const next = lists.map(() => 0);
-  for (;;) {
-    let best = -1;
-    for (let i = 0; i < lists.length; i++) {
-      if (next[i] < lists[i].length && (best < 0 || lists[i][next[i]].ts < lists[best][next[best]].ts))
-        best = i;
+  for (let k = 0; k < order.call.length; k++) {
+    const i = order.process[k];
+    const p = trace.processes[i];
+    const pid = pids[i];
+    const ts = order.ts[k];
+    const j = order.call[k];
+    if (j < 0) {
+      out.push({ kind: 'exit', host, pid, ts });
+      continue;
     }
-    if (best < 0) break;
-    out.push(lists[best][next[best]++].event);
+    const c = p.calls[j];
+    const event: CallEvent = {
+      kind: 'call',
+      host,
+      pid,
+      ppid: p.ppid !== undefined ? pidMap.get(p.ppid) : undefined,
+      // Without a process name (the CSV) the sample id names the process, so alerts name the sample.
+      process: p.name ?? trace.id,
+      api: c.api,
+      args: c.args,
+      ts,
+      ret: c.ret,
+      status: c.status,
+    };
+    out.push(event);
   }
-  clock.now = micro(last + SYNTHETIC_STEP_S);
+  clock.now = micro(order.last + SYNTHETIC_STEP_S);
   return out;
 }
 
