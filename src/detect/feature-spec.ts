@@ -51,7 +51,7 @@ export function featureSpecOf(model: Model): FeatureSpecInfo {
       ns,
       sampleWeight: sw,
       featureName: (apis) => ngramFeatureName(apis, native),
-      globalWeight: gw === 'bin' || !stats ? () => 1 : (name) => stats.weigh(name, 1),
+      globalWeight: gw === 'bin' || !stats ? undefined : (name) => stats.weigh(name, 1),
     },
     collapseRepeats: native.repeated === 'collapse',
     warnings,

@@ -36,8 +36,8 @@ export interface NgramFeatureSpec {
   sampleWeight: SampleWeight;
   /** Feature name of an n-gram of API names. */
   featureName(apis: readonly string[]): string;
-  /** Global weight of a feature (1 for `bin`), frozen while classifying. */
-  globalWeight(name: string): number;
+  /** Global weight of a feature, frozen while classifying; absent for `bin` (g = 1). */
+  globalWeight?: (name: string) => number;
 }
 
 /** Largest number of remembered unknown n-grams before that cache is cleared. */
@@ -176,9 +176,9 @@ export class IncrementalScorer {
     let weights: Map<string, number> | undefined;
     let g = 1;
     if (!this.keyHasOverflow(key)) {
-      const name = this.spec.featureName(this.ngramOf(key));
-      weights = this.model.featureWeights(name);
-      if (weights) g = this.spec.globalWeight(name);
+      const apis = this.ngramOf(key);
+      weights = this.model.ngramWeights(apis);
+      if (weights && this.spec.globalWeight) g = this.spec.globalWeight(this.spec.featureName(apis));
     }
     let slot = UNKNOWN;
     if (weights) {

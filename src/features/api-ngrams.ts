@@ -349,7 +349,9 @@ export class ApiNgramExtractor {
   /**
    * The slow path of `extract`: the n-gram is not in the key index (or does not fit a numeric
    * key). Creates the feature in train mode; in classify mode asks the dictionary (a loaded
-   * model, features made from datums) and remembers misses. -1 when unknown.
+   * model, features made from datums) and remembers misses. -1 when unknown. While every feature
+   * of the dictionary came through this extractor (`onlyAppended`), each has its key here, so a
+   * miss is final and no name is built.
    */
   private lookupSlow(ids: Int32Array, start: number, n: number, create: boolean, hash: number): number {
     for (let k = 0; k < n; k++) if (ids[start + k] < 0) return -1;
@@ -358,7 +360,8 @@ export class ApiNgramExtractor {
       const wkey = Array.from(ids.subarray(start, start + n)).join(',');
       let f = this.wideIndex.get(wkey);
       if (f === undefined) {
-        f = create ? this.newFeature(ids, start, n) : this.findFeature(ids, start, n);
+        if (create) f = this.newFeature(ids, start, n);
+        else f = this.dictionary.onlyAppended ? -1 : this.findFeature(ids, start, n);
         if (f < 0) return -1;
         this.wideIndex.set(wkey, f);
         this.claim(f);
@@ -369,6 +372,7 @@ export class ApiNgramExtractor {
     if (create) {
       f = this.newFeature(ids, start, n);
     } else {
+      if (this.dictionary.onlyAppended) return -1;
       // remembered misses are valid only while the dictionary has not grown
       if (this.missesAtSize !== this.dictionary.size || this.misses.size >= MAX_MISSES) {
         this.misses.clear();
@@ -384,6 +388,28 @@ export class ApiNgramExtractor {
     this.keyIndex.set(key, f, hash);
     this.claim(f);
     return f;
+  }
+
+  /**
+   * The feature of one n-gram of raw API names, or -1; creates nothing. The lookup `extract`
+   * does in classify mode, for callers that meet n-grams one at a time (the incremental scorer).
+   */
+  featureOfNgram(apis: readonly string[]): number {
+    const n = apis.length;
+    if (n < this.range.min || n > this.range.max) return -1;
+    const ids = new Int32Array(n);
+    let key = n - 1;
+    let hash = Math.imul(n, 0x9e3779b1); // as in `extract`
+    for (let k = 0; k < n; k++) {
+      const id = this.internApi(apis[k], false);
+      if (id < 0) return -1;
+      ids[k] = id;
+      key = key * this.base + id;
+      hash = Math.imul(hash ^ id, 0x85ebca6b);
+      hash ^= hash >>> 13;
+    }
+    const f = this.keyOf(ids, 0, n) < 0 ? EMPTY : this.keyIndex.find(key, hash);
+    return f !== EMPTY ? f : this.lookupSlow(ids, 0, n, false, hash);
   }
 
   /** Records that an n-gram key maps to feature f (two keys on one feature: counts merge by feature). */

@@ -97,6 +97,11 @@ export interface Model {
 
   /** Weight of one feature for every label that has a cell; undefined when the feature is unknown. */
   featureWeights(feature: string): Map<string, number> | undefined;
+  /**
+   * `featureWeights` of the native API n-gram of these API names (raw, as in a trace); found
+   * through the n-gram index, without building the feature's name, when the model has one.
+   */
+  ngramWeights(apis: readonly string[]): Map<string, number> | undefined;
   /** Features of `label` by weight: largest first (or smallest first with `bottom`). */
   dump(label: string, top: number, bottom?: boolean): DumpEntry[];
 

@@ -18,6 +18,7 @@ import {
   ApiNgramExtractor,
   fastPathApplies,
   nativeStringRules,
+  ngramFeatureName,
   traceToDatum,
 } from '../features/api-ngrams.js';
 import {
@@ -299,7 +300,20 @@ export class OnlineModel implements Model {
         ? feature
         : hashedName(feature, this.hashMaxSize);
     const i = this.dictionary.get(name);
-    if (i === undefined) return undefined;
+    return i === undefined ? undefined : this.weightsOf(i);
+  }
+
+  ngramWeights(apis: readonly string[]): Map<string, number> | undefined {
+    if (!this.extractor) {
+      const native = this.config.malgram;
+      return native ? this.featureWeights(ngramFeatureName(apis, native)) : undefined;
+    }
+    const i = this.extractor.featureOfNgram(apis);
+    return i < 0 ? undefined : this.weightsOf(i);
+  }
+
+  /** Weight of feature i for every label that has a cell. */
+  private weightsOf(i: number): Map<string, number> {
     const out = new Map<string, number>();
     for (const col of this.learner.table.labels) if (col.has[i]) out.set(col.name, col.w[i]);
     return out;
