@@ -6,13 +6,15 @@
 //   - the model's memory per feature;
 //   - scikit-learn (HashingVectorizer 3-grams + PassiveAggressiveClassifier, /usr/bin/python3)
 //     on the same data, and our figures as ratios to it;
-//   - end to end from a JSONL file (read + parse + train);
+//   - end to end from a JSONL file (read + parse + train), and the `train --data` command on that
+//     file as a whole process (start, read, train, watch's alert threshold, model file), with the
+//     built CLI (dist/; `npm run build`);
 //   - the best of BENCH_RUNS runs (default 3) of both, and the load average, as the machine is
 //     shared: one run can be tens of percent off, the best run is the closest to an unloaded core.
 // Figures are for comparison within one run (the machine is shared); targets: ≥ 10 M calls/s
 // training, ≥ 20 M calls/s classification, ≥ 5× scikit-learn.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -239,6 +241,19 @@ try {
   process.stdout.write(
     `end to end from JSONL (${n} samples, read + parse + train): ${fmt((e2eSamples * CALLS) / e2eS)} (${e2eS.toFixed(2)} s)\n`,
   );
+  const cli = fileURLToPath(new URL('../bin/malgram.js', import.meta.url));
+  if (existsSync(fileURLToPath(new URL('../dist/cli/main.js', import.meta.url)))) {
+    const args = [cli, 'train', '--data', jsonl, '--model', join(dir, 'cli.model'), '--quiet'];
+    t0 = performance.now();
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    const cliS = (performance.now() - t0) / 1000;
+    if (r.status !== 0) throw new Error(`malgram train failed: ${r.stderr}`);
+    process.stdout.write(
+      `malgram train --data on that file (whole process: start, read, train, alert threshold, model file): ${fmt((e2eSamples * CALLS) / cliS)} (${cliS.toFixed(2)} s)\n`,
+    );
+  } else {
+    process.stdout.write('malgram train --data: skipped, the CLI is not built (npm run build)\n');
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
