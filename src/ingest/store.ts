@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { InputError } from '../core/errors.js';
 import type { ArgValue, Call, ProcessTrace, Trace } from '../core/trace.js';
 import { countCalls } from '../core/trace.js';
+import { bareCall } from './bare-call.js';
 import { traceDuration } from './filters.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './store-schema.js';
 
@@ -341,11 +342,20 @@ function processOfRow(
   const details = r.details ? (JSON.parse(gunzipSync(r.details).toString('utf8')) as CallDetail[]) : null;
   const calls = new Array<Call>(n);
   for (let i = 0; i < n; i++) {
-    const call: Call = { api: apiNames.get(ids[i]) ?? '' };
-    if (categories && categories[i] !== 0) call.category = categoryNames.get(categories[i]);
-    if (ts && !Number.isNaN(ts[i])) call.ts = ts[i];
-    if (repeated && repeated[i] > 0) call.repeated = repeated[i];
+    const api = apiNames.get(ids[i]) ?? '';
     const d = details?.[i];
+    const hasCategory = categories !== null && categories[i] !== 0;
+    const hasTs = ts !== null && !Number.isNaN(ts[i]);
+    const hasRepeated = repeated !== null && repeated[i] > 0;
+    // a call known by its name alone shares one record per name (as JSONL and CSV calls do)
+    if (!d && !hasCategory && !hasTs && !hasRepeated) {
+      calls[i] = bareCall(api);
+      continue;
+    }
+    const call: Call = { api };
+    if (hasCategory) call.category = categoryNames.get(categories[i]);
+    if (hasTs) call.ts = ts[i];
+    if (hasRepeated) call.repeated = repeated[i];
     if (d) {
       if (d[0] !== null) call.args = new Map(d[0]);
       if (d[1] !== null) call.ret = d[1];

@@ -38,6 +38,9 @@ test('full traces read back identical: args, returns, timestamps, repeats, __pro
   assert.equal(reopened.trace('__proto__'), undefined);
   assert.equal(reopened.trace(''), undefined);
   reopened.close();
+  // a call with more than its name (arguments, time, ...) keeps its own record
+  const detailed = back.flatMap((t) => t.processes.flatMap((p) => p.calls)).filter((c) => c.args);
+  assert.ok(detailed.length > 0 && detailed.every((c) => !Object.isFrozen(c)));
   const apiOnly = await loadSamples({ db, detail: 'api' });
   assert.equal(apiOnly[0].processes[0].calls[0].args, undefined);
   assert.equal(apiOnly[0].processes[0].calls[1].api, '__proto__');
@@ -61,6 +64,15 @@ test('the same analyses again add nothing; MalbehavD-V1 keeps all 2,570 analyses
   );
   const back = await loadSamples({ db });
   assert.deepEqual(back, traces);
+  // calls known by name alone come back as one shared, read-only record per name
+  const [one, two] = [back[0].processes[0].calls, back[1].processes[0].calls];
+  const common = one.find((c) => two.some((d) => d.api === c.api));
+  assert.ok(common, 'the first two traces share an API');
+  assert.equal(
+    two.find((d) => d.api === common.api),
+    common,
+  );
+  assert.ok(Object.isFrozen(common));
 });
 
 test('a failing batch rolls back whole; committed batches stay; interned names stay consistent', async () => {
