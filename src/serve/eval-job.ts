@@ -19,6 +19,7 @@ export interface EvalBody {
   ngram: string;
   split: number;
   seed: number;
+  orders: number;
   positive?: string;
   early?: number[];
   target_fpr: number;
@@ -68,6 +69,7 @@ export async function runEvalJob({ body, settings, db }: EvalJob) {
     settings,
     split: { kind: 'ratio', trainFraction: body.split },
     seed: body.seed,
+    orders: body.orders,
     positive: body.positive,
     ci: 'wilson',
     keepDuplicates: false,

@@ -241,7 +241,7 @@ describe('UI routes', () => {
 
   test('POST /v1/eval: an evaluation of the store, with intervals and the early-detection curve', async () => {
     const r = await api('/v1/eval', {
-      json: { method: 'perceptron', ngram: '2', split: 0.5, seed: 3, early: [5, 20] },
+      json: { method: 'perceptron', ngram: '2', split: 0.5, seed: 3, orders: 3, early: [5, 20] },
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const run = r.body.runs[0];
@@ -254,6 +254,13 @@ describe('UI routes', () => {
       [5, 20],
     );
     assert.ok(r.body.early.prefixes[0].tpr.k <= r.body.early.prefixes[1].tpr.k);
+    // three training orders: the run's own first, as `eval --orders 3 --seed 3`
+    assert.deepEqual(run.orders.order_seeds, [3, 4, 5]);
+    assert.equal(run.orders.accuracy.values[0].value, run.accuracy);
+    assert.equal(run.orders.accuracy.values.length, 3);
+    const tooMany = await api('/v1/eval', { json: { method: 'arow,cw,pa', orders: 40 } });
+    assert.equal(tooMany.status, 400);
+    assert.match(tooMany.body.error, /3 settings × 40 orders = 120 trainings; at most 100/);
     const bad = await api('/v1/eval', { json: { method: 'nosuch' } });
     assert.equal(bad.status, 400);
     assert.equal((await api('/v1/eval', { json: { dataset: 'nosuch' } })).status, 400);

@@ -198,15 +198,19 @@ describe('analyst web UI in Chromium', {
     assertClean('the sample view');
   });
 
-  it('runs an evaluation: interval table, ROC curve, early-detection curve', async () => {
+  it('runs an evaluation: interval table, ROC curve, early-detection curve, spread over training orders', async () => {
     const { page } = browser;
     await page.goto(`${server.url}/#/evaluation`);
+    await page.getByLabel('Orders').fill('3');
     await page.getByRole('button', { name: 'Run' }).click();
     const table = page.getByTestId('interval-table');
     await table.waitFor({ timeout: 90_000 });
     assert.match(await table.innerText(), /arow\s+3\s+\d+\.\d\d% \[\d+\.\d\d%–\d+\.\d\d%\] \(\d+\/\d+\)/);
     await page.getByTestId('roc-chart').locator('path.recharts-curve').first().waitFor();
     await page.getByTestId('early-chart').locator('path.recharts-curve').first().waitFor();
+    const spread = page.getByTestId('order-spread');
+    assert.match(await spread.locator('table').innerText(), /arow\s+3\s+[\d.]+% · [\d.]+% · [\d.]+%/);
+    assert.equal(await spread.locator('.recharts-scatter-symbol').count(), 3);
     await shot('evaluation');
     assertClean('the evaluation page');
   });

@@ -132,6 +132,23 @@ export interface EvalRun {
   fpr: Interval;
   split: string;
   roc: Array<{ fpr: number; tpr: number; threshold: number | null }>;
+  /** With several training orders (as `eval --orders`). */
+  orders?: OrderSpread;
+}
+
+export interface RateSpread {
+  min: number;
+  mean: number;
+  max: number;
+  values: Interval[];
+}
+
+export interface OrderSpread {
+  orders: number;
+  order_seeds: number[];
+  accuracy: RateSpread;
+  tpr: RateSpread;
+  fpr: RateSpread;
 }
 
 export interface EarlyReport {

@@ -10,8 +10,9 @@ import type { EvalBody, EvalJob, EvalJobResult } from '../eval-job.js';
 import { errorResponse } from '../schemas.js';
 import { HttpError } from './ui-errors.js';
 
-/** Most (method, n-gram) settings in one request. */
+/** Most (method, n-gram) settings in one request, and most models trained for it (settings × orders). */
 const MAX_SETTINGS = 16;
+const MAX_TRAININGS = 100;
 
 const evalBody = {
   type: 'object',
@@ -34,6 +35,13 @@ const evalBody = {
     ngram: { type: 'string', pattern: '^[1-8](-[1-8])?$', default: '3', description: 'N or A-B' },
     split: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5 },
     seed: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1, default: 1 },
+    orders: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 50,
+      default: 1,
+      description: 'training orders per setting (as `eval --orders`): the spread of accuracy, TPR and FPR',
+    },
     positive: { type: 'string', minLength: 1, maxLength: 1024 },
     early: {
       type: 'array',
@@ -108,6 +116,11 @@ export function uiEvalRoutes(db: string) {
           throw new HttpError(
             400,
             `${settings.length} settings (methods × n-gram sizes); at most ${MAX_SETTINGS}`,
+          );
+        if (settings.length * body.orders > MAX_TRAININGS)
+          throw new HttpError(
+            400,
+            `${settings.length} settings × ${body.orders} orders = ${settings.length * body.orders} trainings; at most ${MAX_TRAININGS}`,
           );
         // taken before the first await: two requests cannot both pass the check
         running = `${body.dataset}, ${settings.length} setting(s)`;

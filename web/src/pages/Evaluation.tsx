@@ -1,6 +1,7 @@
 // Evaluation: run an evaluation (as `malgram eval`) on the server's store or a cached data set and
 // look at the ROC curve, the table of rates with their 95% intervals, the n-gram sweep with interval
-// bars and the early-detection curve (TPR after k calls, replayed through the live scorer).
+// bars, the early-detection curve (TPR after k calls, replayed through the live scorer) and, with
+// several training orders, each order's test accuracy (one online pass depends on the order).
 import { useState } from 'react';
 import {
   Bar,
@@ -11,6 +12,8 @@ import {
   Line,
   LineChart,
   ResponsiveContainer,
+  Scatter,
+  ScatterChart,
   Tooltip,
   XAxis,
   YAxis,
@@ -25,6 +28,7 @@ interface Form {
   ngram: string;
   split: string;
   seed: string;
+  orders: string;
   early: string;
 }
 
@@ -35,6 +39,7 @@ export function EvaluationPage() {
     ngram: '3',
     split: '0.5',
     seed: '1',
+    orders: '1',
     early: '10,25,50,100',
   });
   const [result, setResult] = useState<EvalResult | null>(null);
@@ -52,6 +57,7 @@ export function EvaluationPage() {
         ngram: form.ngram,
         split: Number(form.split),
         seed: Number(form.seed),
+        orders: Number(form.orders),
         early: form.early
           .split(',')
           .map((s) => Number(s.trim()))
@@ -67,6 +73,13 @@ export function EvaluationPage() {
   const runs = result?.runs;
   const first = runs?.[0];
   const early = result?.early;
+  const spread = (runs ?? []).filter((r) => r.orders);
+  const orderPoints = (own: boolean) =>
+    spread.flatMap((r) =>
+      (r.orders?.accuracy.values ?? [])
+        .map((v, j) => ({ run: `${r.method} n=${r.ngram}`, accuracy: v.value, own: j === 0 }))
+        .filter((p) => p.own === own),
+    );
   const sweep = (runs ?? []).map((r) => ({
     name: `${r.method} n=${r.ngram}`,
     tpr: r.tpr.value,
@@ -103,6 +116,15 @@ export function EvaluationPage() {
           </label>
           <label>
             Seed <input value={form.seed} onChange={set('seed')} size={4} />
+          </label>
+          <label>
+            Orders{' '}
+            <input
+              value={form.orders}
+              onChange={set('orders')}
+              size={3}
+              title="train each setting in this many random orders and show the spread"
+            />
           </label>
           <label>
             Early prefixes <input value={form.early} onChange={set('early')} size={16} />
@@ -150,6 +172,65 @@ export function EvaluationPage() {
               ))}
             </tbody>
           </table>
+        </section>
+      )}
+      {spread.length > 0 && (
+        <section className="card" data-testid="order-spread">
+          <h2>Training order</h2>
+          <p className="muted">
+            One online pass depends on the order of its samples: each setting was also trained in{' '}
+            {(spread[0].orders?.orders ?? 1) - 1} other random orders on the same split and tested on the same
+            samples. The rates above are the first order's. The spread is not an interval.
+          </p>
+          <table>
+            <thead>
+              <tr>
+                <th>method</th>
+                <th>n</th>
+                <th className="num">accuracy min · mean · max</th>
+                <th className="num">TPR min · mean · max</th>
+                <th className="num">FPR min · mean · max</th>
+              </tr>
+            </thead>
+            <tbody>
+              {spread.map((r) => {
+                const o = r.orders!;
+                const range = (x: { min: number; mean: number; max: number }) =>
+                  `${pct(x.min)} · ${pct(x.mean)} · ${pct(x.max)}`;
+                return (
+                  <tr key={`${r.method}-${r.ngram}`}>
+                    <td>{r.method}</td>
+                    <td>{r.ngram}</td>
+                    <td className="num">{range(o.accuracy)}</td>
+                    <td className="num">{range(o.tpr)}</td>
+                    <td className="num">{range(o.fpr)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <ResponsiveContainer width="100%" height={Math.max(160, 50 * spread.length + 80)}>
+            <ScatterChart margin={{ left: 30, right: 20, bottom: 20 }}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis
+                dataKey="accuracy"
+                type="number"
+                domain={['auto', 'auto']}
+                tickFormatter={(v: number) => pct(v)}
+                label={{ value: 'test accuracy of each order', position: 'bottom' }}
+              />
+              <YAxis dataKey="run" type="category" allowDuplicatedCategory={false} width={110} />
+              <Tooltip />
+              <Legend verticalAlign="top" />
+              <Scatter
+                name="other orders"
+                data={orderPoints(false)}
+                fill="#4c6ef5"
+                isAnimationActive={false}
+              />
+              <Scatter name="first order" data={orderPoints(true)} fill="#e4572e" isAnimationActive={false} />
+            </ScatterChart>
+          </ResponsiveContainer>
         </section>
       )}
       <div className="grid">
