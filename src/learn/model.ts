@@ -61,9 +61,41 @@ export interface ModelOptions {
   maxFeatures?: number;
 }
 
+/** Feature → label → [weight, covariance] for every existing cell. */
+type Cells = Map<string, Map<string, [number, number]>>;
+
+/** The columns `cellsOf` reads: a live label column or one decoded from a model file. */
+interface CellColumns {
+  readonly name: string;
+  readonly w: ArrayLike<number>;
+  readonly cov: ArrayLike<number>;
+  readonly has: ArrayLike<number>;
+}
+
+/** Every existing cell of features 0..size−1 (covariance 0 for the methods without one). */
+function cellsOf(
+  size: number,
+  nameOf: (i: number) => string,
+  columns: readonly CellColumns[],
+  withCovariance: boolean,
+): Cells {
+  const out: Cells = new Map();
+  for (let i = 0; i < size; i++) {
+    let row: Map<string, [number, number]> | undefined;
+    for (const col of columns) {
+      if (!col.has[i]) continue;
+      row ??= new Map();
+      row.set(col.name, [col.w[i], withCovariance ? col.cov[i] : 0]);
+    }
+    if (row) out.set(nameOf(i), row);
+  }
+  return out;
+}
+
 /** The state at the last MIX (the diff is relative to it); absent = an empty model. */
 interface MixBase {
-  weights: Map<string, Map<string, [number, number]>>;
+  /** Built when MIX first needs it: a loaded model that is only used to classify never does. */
+  weights: () => Cells;
   labelCounts: Map<string, number>;
   documentCount: number;
   documentFrequencies: Map<string, number>;
@@ -320,19 +352,13 @@ export class OnlineModel implements Model {
   }
 
   /** Every existing cell: feature → label → [weight, covariance] (covariance 0 for non-covariance methods). */
-  cells(): Map<string, Map<string, [number, number]>> {
-    const out = new Map<string, Map<string, [number, number]>>();
-    const cov = this.learner.hasCovariance;
-    for (let i = 0; i < this.dictionary.size; i++) {
-      let row: Map<string, [number, number]> | undefined;
-      for (const col of this.learner.table.labels) {
-        if (!col.has[i]) continue;
-        row ??= new Map();
-        row.set(col.name, [col.w[i], cov ? col.cov[i] : 0]);
-      }
-      if (row) out.set(this.dictionary.name(i), row);
-    }
-    return out;
+  cells(): Cells {
+    return cellsOf(
+      this.dictionary.size,
+      (i) => this.dictionary.name(i),
+      this.learner.table.labels,
+      this.learner.hasCovariance,
+    );
   }
 
   dump(label: string, top: number, bottom = false): DumpEntry[] {
@@ -387,9 +413,10 @@ export class OnlineModel implements Model {
 
   diff(): ModelDiff {
     const base = this.base;
+    const baseWeights = base?.weights();
     const weights = new Map<string, Map<string, [number, number, number]>>();
     for (const [feature, row] of this.cells()) {
-      const baseRow = base?.weights.get(feature);
+      const baseRow = baseWeights?.get(feature);
       let out: Map<string, [number, number, number]> | undefined;
       for (const [label, [w, c]] of row) {
         const [bw, bc] = baseRow?.get(label) ?? EMPTY_DIFF_VALUE;
@@ -425,10 +452,11 @@ export class OnlineModel implements Model {
       );
     }
     const base = this.base;
+    const baseWeights = base?.weights();
     const table = this.learner.table;
     // drop local progress: every cell back to its base value
     for (let i = 0; i < this.dictionary.size; i++) {
-      const baseRow = base?.weights.get(this.dictionary.name(i));
+      const baseRow = baseWeights?.get(this.dictionary.name(i));
       for (const col of table.labels) {
         if (!col.has[i]) continue;
         const b = baseRow?.get(col.name);
@@ -440,7 +468,7 @@ export class OnlineModel implements Model {
     for (const [feature, row] of mixed.weights) {
       const i = this.dictionary.add(feature);
       table.ensureFeatures(this.dictionary.size);
-      const baseRow = base?.weights.get(feature);
+      const baseRow = baseWeights?.get(feature);
       for (const [label, [d1, d2]] of row) {
         const col = table.register(label);
         const [bw, bc] = baseRow?.get(label) ?? EMPTY_DIFF_VALUE;
@@ -463,8 +491,9 @@ export class OnlineModel implements Model {
     wm.groupTotalLengths = mapSum(base?.groupTotalLengths, mixed.groupTotalLengths);
     this.version++;
     this.updatesSinceMix = 0;
+    const mixedCells = this.cells();
     this.base = {
-      weights: this.cells(),
+      weights: () => mixedCells,
       labelCounts: new Map(this.counts),
       documentCount: wm.documentCount,
       documentFrequencies: new Map(wm.documentFrequencies),
@@ -528,9 +557,14 @@ export class OnlineModel implements Model {
     m.weights.groupFrequencies = new Map(s.groupFrequencies);
     m.weights.groupTotalLengths = new Map(s.groupTotalLengths);
     // A loaded model is its own MIX base: diff() is the change since it was loaded (cluster workers
-    // load published versions and mix from there).
+    // load published versions and mix from there). Its cells come from the decoded file, which
+    // nothing changes (the table holds copies), when MIX first asks.
+    let baseCells: Cells | undefined;
     m.base = {
-      weights: m.cells(),
+      weights: () => {
+        baseCells ??= cellsOf(s.features.length, (i) => s.features[i], s.labels, m.learner.hasCovariance);
+        return baseCells;
+      },
       labelCounts: new Map(m.counts),
       documentCount: m.weights.documentCount,
       documentFrequencies: new Map(m.weights.documentFrequencies),
