@@ -5,9 +5,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
+import { decode, encode } from '@msgpack/msgpack';
 import { InputError } from '../../src/core/errors.js';
 import type { Trace } from '../../src/core/trace.js';
 import { configFromFlags, createModel, loadModel } from '../../src/learn/model.js';
+import { decodeModelFile, encodeModelFile } from '../../src/learn/model-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'malgram-model-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,9 +65,73 @@ describe('model file', () => {
     refuse(bytes.subarray(0, 10), /truncated/);
     refuse(Buffer.from('{"not": "a model"}, padded to the header size'), /bad magic/);
     const newer = Buffer.from(bytes);
-    newer.writeUInt32BE(2, 8);
-    refuse(newer, /format version 2 is newer/);
+    newer.writeUInt32BE(3, 8);
+    refuse(newer, /format version 3 is newer than this malgram's \(2\)/);
     assert.throws(() => loadModel(join(dir, 'missing.model')), /cannot read model file: ENOENT/);
+  });
+});
+
+describe('model file formats', () => {
+  // test/fixtures/learn/model-format-1.malgram was written by malgram before format 2 (commit
+  // 2754f3a): CW, 2-3-grams, trained on 10 traces of these names, labels benign/malware.
+  const names = [
+    'NtOpenKey',
+    'VirtualProtectEx',
+    'Créer_Fichier',
+    '__proto__',
+    'Api\nLine',
+    '日本語',
+    'NtClose',
+  ];
+  const fixtureTrace = (i: number): Trace => ({
+    id: `t${i}`,
+    format: 'test',
+    processes: [
+      {
+        pid: 1,
+        calls: Array.from({ length: 12 }, (_, k) => ({ api: names[(k * ((i % 3) + 1) + i) % names.length] })),
+      },
+    ],
+  });
+
+  it('reads a format-1 file (names as a msgpack array) and writes format 2 with the same content', () => {
+    const old = loadModel(
+      fileURLToPath(new URL('../fixtures/learn/model-format-1.malgram', import.meta.url)),
+    );
+    const again = createModel(configFromFlags({ method: 'CW', ngram: '2-3' }));
+    for (let i = 0; i < 10; i++) again.train(fixtureTrace(i), i % 2 ? 'malware' : 'benign');
+    assert.equal(old.numFeatures(), 42);
+    assert.deepEqual(old.cells(), again.cells(), 'the same names, weights and covariances');
+    assert.deepEqual(old.classify(fixtureTrace(42)).scores, again.classify(fixtureTrace(42)).scores);
+    const path = join(dir, 'format-2.model');
+    old.save(path);
+    const bytes = readFileSync(path);
+    assert.equal(bytes.readUInt32BE(8), 2);
+    const reread = loadModel(path);
+    assert.deepEqual(reread.cells(), old.cells());
+    assert.ok(
+      [...reread.cells().keys()].includes('api_call$NtClose_Créer_Fichier_日本語@space#log_tf/bin'),
+      'multi-byte names survive',
+    );
+  });
+
+  it('refuses a format-2 file whose name lengths do not add up to the name bytes', () => {
+    const m = createModel(configFromFlags({}));
+    m.train(fixtureTrace(1), 'x');
+    const state = decodeModelFile(m.toBytes(), 'm');
+    const good = encodeModelFile(state);
+    // the last name one byte longer than the blob holds, CRC recomputed so only the names are wrong
+    const body = decode(good.subarray(24)) as Record<string, Uint8Array>;
+    const lengths = new DataView(body.featureLengths.buffer, body.featureLengths.byteOffset);
+    const last = body.featureLengths.byteLength - 4;
+    lengths.setUint32(last, lengths.getUint32(last, true) + 1, true);
+    const bad = Buffer.concat([good.subarray(0, 24), encode(body)]);
+    bad.writeUInt32BE(crc32(bad.subarray(24)), 12);
+    bad.writeBigUInt64BE(BigInt(bad.length - 24), 16);
+    assert.throws(
+      () => decodeModelFile(bad, 'bad.model'),
+      /bad\.model: model file body is malformed: feature name \d+ runs past the names' \d+ bytes/,
+    );
   });
 });
 
