@@ -251,6 +251,8 @@ function runOne(
   opts: EvalOptions,
   positive: string,
   orderSeed: number,
+  /** Score the training stream (progressive validation) for the threshold and calibration. */
+  scoreTraining = true,
 ): SplitRun {
   const model = createModel(
     configFromFlags({
@@ -263,7 +265,7 @@ function runOne(
   );
   const order = shuffleInPlace([...split.train], seededRandom(orderSeed ^ 0x5eed));
   const trainScores: ScoredSample[] = [];
-  const warmUp = Math.floor(order.length / 2);
+  const warmUp = scoreTraining ? Math.floor(order.length / 2) : order.length;
   let trainS = 0;
   order.forEach((i, pos) => {
     const t = samples[i];
@@ -340,7 +342,7 @@ export async function runEvaluation(opts: EvalOptions): Promise<EvalResult> {
       parts.push(runOne(samples, split, setting, opts, positive, opts.seed));
       orderSeeds.slice(1).forEach((orderSeed, j) => {
         opts.onRun?.(done++, total, `${what}, order ${orderSeed}`);
-        otherOrders[j].push(...runOne(samples, split, setting, opts, positive, orderSeed).outcomes);
+        otherOrders[j].push(...runOne(samples, split, setting, opts, positive, orderSeed, false).outcomes);
       });
     }
     const run = summarise(parts, setting, opts, labels, positive, grouping, extractS, calls);
