@@ -1,7 +1,9 @@
 // The growing output buffer and the encodings shared by malgram's two hand-written MessagePack
 // writers (src/serve/rpc/msgpack-writer.ts for RPC values, src/learn/jubatus-file.ts streaming a
-// Jubatus model file); each adds its own string and integer rules on top.
-// Format: https://github.com/msgpack/msgpack/blob/master/spec.md
+// Jubatus model file); each adds its own integer rules on top. Both are read by Jubatus, whose
+// MessagePack is msgpack-c 0.5.9: it predates str 8 (0xd9 is a reserved byte to it), so strings
+// use only the old spec's forms, the spec's "compatibility mode".
+// Format: https://github.com/msgpack/msgpack/blob/master/spec.md (section "Compatibility")
 export class MsgpackBuffer {
   protected buf: Buffer;
   protected pos = 0;
@@ -31,6 +33,21 @@ export class MsgpackBuffer {
       this.buf[this.pos++] = b32;
       this.pos = this.buf.writeUInt32BE(n, this.pos);
     }
+  }
+
+  /** A UTF-8 string as fixstr, str 16 or str 32 (never str 8: see the header). */
+  protected string(s: string): void {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.ensure(5 + n);
+    if (n <= 31) this.buf[this.pos++] = 0xa0 | n;
+    else if (n <= 0xffff) {
+      this.buf[this.pos++] = 0xda;
+      this.pos = this.buf.writeUInt16BE(n, this.pos);
+    } else {
+      this.buf[this.pos++] = 0xdb;
+      this.pos = this.buf.writeUInt32BE(n, this.pos);
+    }
+    this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
   /** A float 64, whatever the value (0 and 1 included). */

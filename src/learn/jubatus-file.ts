@@ -82,17 +82,7 @@ class Writer extends MsgpackBuffer {
   }
 
   str(s: string): this {
-    const n = Buffer.byteLength(s, 'utf8');
-    this.ensure(5 + n);
-    if (n <= 31) this.buf[this.pos++] = 0xa0 | n;
-    else if (n <= 0xffff) {
-      this.buf[this.pos++] = 0xda;
-      this.pos = this.buf.writeUInt16BE(n, this.pos);
-    } else {
-      this.buf[this.pos++] = 0xdb;
-      this.pos = this.buf.writeUInt32BE(n, this.pos);
-    }
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.string(s);
     return this;
   }
 

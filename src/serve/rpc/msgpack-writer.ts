@@ -3,9 +3,9 @@
 // are kept in Maps, never plain objects); write a score that happens to be integral (0, 1) as a
 // float 64, which Jubatus's `estimate_result.score` (a double) is; and never write str 8.
 // Jubatus's RPC stack is built on msgpack-c 0.5.9, which predates str 8 and bin: to it 0xd9 is a
-// reserved byte and the whole message fails. So strings of 32..65,535 bytes go out as str 16 (the
-// old spec's raw 16), as the spec's "compatibility mode" asks. Binaries keep the bin family (only
-// requests carry them; no response does).
+// reserved byte and the whole message fails. Strings are written as MsgpackBuffer's (str 16 for
+// 32..65,535 bytes, the old spec's raw 16). Binaries keep the bin family (only requests carry
+// them; no response does).
 // Format: https://github.com/msgpack/msgpack/blob/master/spec.md (section "Compatibility")
 import { MsgpackBuffer } from '../../core/msgpack-buffer.js';
 
@@ -54,22 +54,6 @@ export class MsgpackWriter extends MsgpackBuffer {
       this.buf.writeBigInt64BE(BigInt(x), this.pos);
       this.pos += 8;
     }
-  }
-
-  private string(s: string): void {
-    const n = Buffer.byteLength(s, 'utf8');
-    this.ensure(5 + n);
-    if (n <= 31) this.buf[this.pos++] = 0xa0 | n;
-    else if (n <= 0xffff) {
-      this.buf[this.pos++] = 0xda;
-      this.buf.writeUInt16BE(n, this.pos);
-      this.pos += 2;
-    } else {
-      this.buf[this.pos++] = 0xdb;
-      this.buf.writeUInt32BE(n, this.pos);
-      this.pos += 4;
-    }
-    this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
   private binary(b: Uint8Array): void {
