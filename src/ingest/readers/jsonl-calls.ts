@@ -97,6 +97,30 @@ function readNames(buf: Buffer, i: number, names: ByteNameTable): { end: number;
   }
 }
 
+/**
+ * Whether the object that `buf` opens has one of `keys` among its own (top-level) keys, reading
+ * no further than `buf` goes: for format sniffing, where the head may stop mid-line (the first
+ * line of a 20,000-call trace is longer than the head) and a report nests `processes` deeper.
+ */
+export function openingObjectHasKey(buf: Buffer, keys: ReadonlySet<string>): boolean {
+  let i = skipSpace(buf, 0);
+  if (buf[i] !== OPEN_BRACE) return false;
+  i = skipSpace(buf, i + 1);
+  while (buf[i] === QUOTE) {
+    const keyEnd = skipString(buf, i);
+    if (keyEnd < 0) return false;
+    const colon = skipSpace(buf, keyEnd);
+    if (buf[colon] !== COLON) return false;
+    if (keys.has(buf.toString('utf8', i + 1, keyEnd - 1))) return true;
+    i = skipValue(buf, skipSpace(buf, colon + 1));
+    if (i < 0) return false;
+    i = skipSpace(buf, i);
+    if (buf[i] !== COMMA) return false;
+    i = skipSpace(buf, i + 1);
+  }
+  return false;
+}
+
 /** Splits the top-level `calls` list of plain names out of a JSONL line, or null (see the header). */
 export function splitCallsList(buf: Buffer, names: ByteNameTable): CallsListSplit | null {
   let i = skipSpace(buf, 0);

@@ -16,7 +16,7 @@ import { bareCall } from '../bare-call.js';
 import { processTree } from '../filters.js';
 import { DEFAULT_MAX_LINE_BYTES, openInput, sha256File, splitLines } from '../input-file.js';
 import type { ReadOptions, SampleReader } from '../reader.js';
-import { splitCallsList } from './jsonl-calls.js';
+import { openingObjectHasKey, splitCallsList } from './jsonl-calls.js';
 
 /** A line that is valid JSON but not a trace. */
 class TraceShapeError extends Error {}
@@ -208,29 +208,6 @@ async function* readJsonl(path: string, options: ReadOptions, maxLineBytes: numb
 
 const TRACE_KEYS: ReadonlySet<string> = new Set(['calls', 'processes']);
 
-/**
- * Whether the object that `text` opens has one of `keys` among its own (depth-1) keys, reading
- * no further than `text` goes: the first line of a trace with 20,000 calls is longer than the
- * sniffed head, and a report nests its `processes` deeper, so a plain search would misjudge both.
- */
-function openingObjectHasKey(text: string, keys: ReadonlySet<string>): boolean {
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      let end = i + 1;
-      while (end < text.length && text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c ? 2 : 1;
-      if (end >= text.length) return false;
-      if (depth === 1 && /^\s*:/.test(text.slice(end + 1, end + 64)) && keys.has(text.slice(i + 1, end))) {
-        return true;
-      }
-      i = end;
-    } else if (c === 0x7b || c === 0x5b) depth++;
-    else if ((c === 0x7d || c === 0x5d) && --depth === 0) return false;
-  }
-  return false;
-}
-
 /** A JSONL reader with its own line bound (the default one uses 64 MiB). */
 export function makeJsonlReader(maxLineBytes = DEFAULT_MAX_LINE_BYTES): SampleReader {
   return {
@@ -242,7 +219,10 @@ export function makeJsonlReader(maxLineBytes = DEFAULT_MAX_LINE_BYTES): SampleRe
       const first = nl < 0 ? text : text.slice(0, nl);
       // A first-line object whose own keys hold "calls" or "processes" is certainly a trace line,
       // even when the line goes on past the head.
-      if (openingObjectHasKey(first, TRACE_KEYS)) return 0.95;
+      const open = head.indexOf('{'); // the first non-space character, as `text` says
+      const lineEnd = head.indexOf('\n', open);
+      if (openingObjectHasKey(head.subarray(open, lineEnd < 0 ? head.length : lineEnd), TRACE_KEYS))
+        return 0.95;
       return nl > 0 && first.trimEnd().endsWith('}') ? 0.5 : 0.1;
     },
     read(path: string, options: ReadOptions): AsyncIterable<Trace> {
