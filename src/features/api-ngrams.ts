@@ -398,17 +398,16 @@ export class ApiNgramExtractor {
     const n = apis.length;
     if (n < this.range.min || n > this.range.max) return -1;
     const ids = new Int32Array(n);
-    let key = n - 1;
     let hash = Math.imul(n, 0x9e3779b1); // as in `extract`
     for (let k = 0; k < n; k++) {
       const id = this.internApi(apis[k], false);
       if (id < 0) return -1;
       ids[k] = id;
-      key = key * this.base + id;
       hash = Math.imul(hash ^ id, 0x85ebca6b);
       hash ^= hash >>> 13;
     }
-    const f = this.keyOf(ids, 0, n) < 0 ? EMPTY : this.keyIndex.find(key, hash);
+    const key = this.keyOf(ids, 0, n);
+    const f = key < 0 ? EMPTY : this.keyIndex.find(key, hash);
     return f !== EMPTY ? f : this.lookupSlow(ids, 0, n, false, hash);
   }
 
