@@ -69,6 +69,19 @@ function labelOf(trace: Trace): string {
   return trace.label ?? '';
 }
 
+/** The label with the largest count (ties: the first listed), '' for none. */
+function mostCommonLabel(counts: Iterable<[string, number]>): string {
+  let label = '';
+  let best = -1;
+  for (const [l, c] of counts) {
+    if (c > best) {
+      best = c;
+      label = l;
+    }
+  }
+  return label;
+}
+
 /**
  * Groups samples by id and sequence (and by source with `bySource`). With `keepDuplicates`
  * every sample is its own group (for comparison with published, leaky, numbers).
@@ -112,15 +125,7 @@ export function groupSamples(
       if (t !== undefined && (time === undefined || Date.parse(t) < Date.parse(time))) time = t;
     }
     if (counts.size > 1) conflictingGroups++;
-    let label = '';
-    let best = -1;
-    for (const [l, c] of counts) {
-      if (c > best) {
-        best = c;
-        label = l;
-      }
-    }
-    const g: SampleGroup = { members, label };
+    const g: SampleGroup = { members, label: mostCommonLabel(counts) };
     if (time !== undefined) g.time = time;
     const source = samples[members[0]].source;
     if (source !== undefined) g.source = source;
@@ -260,14 +265,7 @@ export function sequenceHashSplit(samples: Trace[]): Split {
   const test: number[] = [];
   for (const h of [...byHash.keys()].sort()) {
     const byLabel = byHash.get(h) as Map<string, number[]>;
-    let label = '';
-    let most = 0;
-    for (const [l, members] of byLabel) {
-      if (members.length > most) {
-        most = members.length;
-        label = l;
-      }
-    }
+    const label = mostCommonLabel([...byLabel].map(([l, members]) => [l, members.length]));
     const n = dealt.get(label) ?? 0;
     dealt.set(label, n + 1);
     for (const members of byLabel.values()) (n % 2 === 0 ? train : test).push(...members);
