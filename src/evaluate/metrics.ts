@@ -99,6 +99,13 @@ export function classificationMetrics(
   };
 }
 
+/** Share of outcomes predicted right, with its counts and interval. */
+export function accuracyOf(outcomes: Outcome[], ci: IntervalMethod = 'wilson'): Proportion {
+  let correct = 0;
+  for (const o of outcomes) if (o.predicted === o.actual) correct++;
+  return proportion(correct, outcomes.length, ci);
+}
+
 /** TPR = share of positives predicted positive; FPR = share of the others predicted positive. */
 export function binaryRates(
   outcomes: Outcome[],

@@ -3,8 +3,8 @@
 // accuracy, TPR and FPR is kept with its counts and interval; the spread (min, mean, max of the
 // point estimates) shows what a single run's figure would have been with another shuffle. The
 // spread is not a confidence interval: the test samples are the same in every order.
-import { type IntervalMethod, type Proportion, proportion } from './intervals.js';
-import { binaryRates, type Outcome } from './metrics.js';
+import type { IntervalMethod, Proportion } from './intervals.js';
+import { accuracyOf, binaryRates, type Outcome } from './metrics.js';
 
 export interface RateSpread {
   min: number;
@@ -40,9 +40,7 @@ export function orderSpread(
   positive: string,
   ci: IntervalMethod,
 ): OrderSpread {
-  const accuracy = perOrder.map((outcomes) =>
-    proportion(outcomes.filter((o) => o.predicted === o.actual).length, outcomes.length, ci),
-  );
+  const accuracy = perOrder.map((outcomes) => accuracyOf(outcomes, ci));
   const rates = perOrder.map((outcomes) => binaryRates(outcomes, positive, ci));
   return {
     orders: perOrder.length,

@@ -26,8 +26,9 @@ import type { Model } from '../learn/model-api.js';
 import { type CalibrationMethod, type CalibrationReport, calibrationReport } from './calibration.js';
 import { type DeploymentView, deploymentView } from './deployment.js';
 import type { EarlyReport } from './early-report.js';
-import { type IntervalMethod, type Proportion, proportion } from './intervals.js';
+import type { IntervalMethod, Proportion } from './intervals.js';
 import {
+  accuracyOf,
   binaryRates,
   classificationMetrics,
   type LabelMetrics,
@@ -452,12 +453,11 @@ function summarise(
   }
   if (parts.length > 1) {
     run.folds = parts.map((p) => {
-      const correct = p.outcomes.filter((o) => o.predicted === o.actual).length;
       return {
         name: p.split.name,
         n_train: p.split.train.length,
         n_test: p.split.test.length,
-        accuracy: proportion(correct, p.outcomes.length, opts.ci),
+        accuracy: accuracyOf(p.outcomes, opts.ci),
       };
     });
   }
